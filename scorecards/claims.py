@@ -1,0 +1,368 @@
+"""Replacement claims (SPEC §6): which invalid leads to claim back from each vendor, and why not.
+
+`claim_lines` is pure, like cosmicpython's `determine_actions`: it decides every line's
+disposition from the judged leads, the contracts' replacement terms and the ledger of lines
+claimed before. Writing the documents and recording the ledger happen at the edge
+(`scorecards.documents.claim`, `scorecards.history`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal
+
+import polars as pl
+
+if TYPE_CHECKING:
+    from scorecards.contracts import Portfolio
+
+Disposition = Literal["claim", "over_cap", "expired", "already_claimed"]
+DISPOSITIONS: tuple[Disposition, ...] = ("claim", "over_cap", "expired", "already_claimed")
+
+# A lead is claimed at most once, ever: this is its identity in the ledger.
+LINE_KEY = ("vendor_id", "vendor_lead_id", "delivered_at")
+
+UTC_TIME = pl.Datetime("us", "UTC")
+
+TERMS_SCHEMA: dict[str, Any] = {
+    "contract_id": pl.String,
+    "vendor_id": pl.String,
+    "vendor_name": pl.String,
+    "currency": pl.String,
+    "window_days": pl.Int64,
+    "eligible_reasons": pl.List(pl.String),
+    "max_return_rate": pl.Float64,
+    "remedy": pl.String,
+}
+
+LEDGER_SCHEMA: dict[str, Any] = {
+    "claim_id": pl.String,
+    "vendor_id": pl.String,
+    "vendor_lead_id": pl.String,
+    "source_file": pl.String,
+    "source_line": pl.Int64,
+    "delivered_at": UTC_TIME,
+    "program_id": pl.String,
+    "month": pl.String,
+    "primary_reason": pl.String,
+    "cpl_cents": pl.Int64,
+    "claimed_on": pl.Date,
+}
+
+CLAIM_LINE_SCHEMA: dict[str, Any] = {
+    "claim_id": pl.String,
+    "disposition": pl.String,
+    "contract_id": pl.String,
+    "vendor_id": pl.String,
+    "vendor_name": pl.String,
+    "program_id": pl.String,
+    "month": pl.String,
+    "vendor_lead_id": pl.String,
+    "delivered_at": UTC_TIME,
+    "delivery_date": pl.Date,
+    "claim_deadline": pl.Date,
+    "email": pl.String,
+    "primary_reason": pl.String,
+    "evidence": pl.String,
+    "cpl_cents": pl.Int64,
+    "currency": pl.String,
+    "remedy": pl.String,
+    "window_days": pl.Int64,
+    "max_return_rate": pl.Float64,
+    "source_file": pl.String,
+    "source_line": pl.Int64,
+    "claimed_on": pl.Date,
+}
+
+# A product like 0.29 * 100 is 28.999999999999996 in binary floating point; the cap is a
+# count of leads, so nudge before flooring rather than lose a claimable line to rounding.
+_CAP_EPSILON = 1e-9
+
+
+def replacement_terms(portfolio: Portfolio) -> pl.DataFrame:
+    """One row per contract with its replacement terms, the frame `claim_lines` reads."""
+    rows = [
+        {
+            "contract_id": c.contract_id,
+            "vendor_id": c.vendor.id,
+            "vendor_name": c.vendor.name,
+            "currency": c.currency,
+            "window_days": c.replacement.window_days,
+            "eligible_reasons": [
+                str(getattr(r, "value", r)) for r in c.replacement.eligible_reasons
+            ],
+            "max_return_rate": float(c.replacement.max_return_rate),
+            "remedy": str(getattr(c.replacement.remedy, "value", c.replacement.remedy)),
+        }
+        for c in portfolio.contracts
+    ]
+    return pl.DataFrame(rows, schema=TERMS_SCHEMA).sort("contract_id")
+
+
+def empty_ledger() -> pl.DataFrame:
+    """The ledger before anything was ever claimed."""
+    return pl.DataFrame(schema=LEDGER_SCHEMA)
+
+
+def claim_lines(
+    leads: pl.DataFrame,
+    programs: pl.DataFrame,
+    terms: pl.DataFrame,
+    as_of: date,
+    ledger: pl.DataFrame,
+    months: list[str] | None,
+) -> pl.DataFrame:
+    """Every invalid lead with an eligible primary reason, and what to do about it.
+
+    `disposition` is `already_claimed` (in the ledger), else `expired` (delivered more than
+    `window_days` calendar days before `as_of`), else `claim` or `over_cap` (the program-month's
+    claimed lines, earlier claims included, would exceed floor(max_return_rate x delivered);
+    the earliest delivered are claimed first). `months` restricts to those delivery months;
+    None means every month that still has a day in its contract's window (the sweep).
+    Leads delivered after `as_of` are not known yet and left out.
+    """
+    delivered = leads.group_by("vendor_id", "program_id", "month").agg(
+        delivered=pl.len().cast(pl.Int64)
+    )
+    prior = ledger.group_by("vendor_id", "program_id", "month").agg(
+        prior_claimed=pl.len().cast(pl.Int64)
+    )
+    claimed_before = ledger.select(*LINE_KEY, pl.col("claim_id").alias("ledger_claim_id")).unique(
+        subset=list(LINE_KEY), keep="first", maintain_order=True
+    )
+    prices = programs.select("contract_id", "program_id", pl.col("cpl_cents").alias("program_cpl"))
+
+    age_days = (pl.lit(as_of, dtype=pl.Date) - pl.col("delivery_date")).dt.total_days()
+    in_scope = (
+        pl.col("month").is_in(months)
+        if months is not None
+        # the sweep: a month is still open while its last day is inside the window
+        else pl.col("delivery_date")
+        .dt.month_end()
+        .dt.offset_by(pl.format("{}d", pl.col("window_days")))
+        >= pl.lit(as_of, dtype=pl.Date)
+    )
+
+    eligible = (
+        leads.filter(pl.col("status") == "invalid")
+        .join(terms, on="contract_id", how="inner", suffix="_terms")
+        .filter(
+            pl.col("eligible_reasons").list.contains(pl.col("primary_reason")),
+            pl.col("delivery_date") <= as_of,
+            in_scope,
+        )
+        .join(prices, on=["contract_id", "program_id"], how="left")
+        .join(delivered, on=["vendor_id", "program_id", "month"], how="left")
+        .join(prior, on=["vendor_id", "program_id", "month"], how="left")
+        .join(claimed_before, on=list(LINE_KEY), how="left")
+        .pipe(_with_primary_evidence)
+        .with_columns(
+            cpl_cents=pl.coalesce("program_cpl", "cpl_cents"),
+            prior_claimed=pl.col("prior_claimed").fill_null(0),
+            cap=(pl.col("max_return_rate") * pl.col("delivered") + _CAP_EPSILON)
+            .floor()
+            .cast(pl.Int64),
+            already=pl.col("ledger_claim_id").is_not_null(),
+            expired=age_days > pl.col("window_days"),
+        )
+        .sort("vendor_id", "program_id", "month", "delivered_at", "vendor_lead_id", "source_file")
+    )
+
+    candidate = ~pl.col("already") & ~pl.col("expired")
+    # earliest delivered first: position among this program-month's candidates
+    rank = candidate.cast(pl.Int64).cum_sum().over("vendor_id", "program_id", "month")
+    decided = eligible.with_columns(
+        disposition=pl.when(pl.col("already"))
+        .then(pl.lit("already_claimed"))
+        .when(pl.col("expired"))
+        .then(pl.lit("expired"))
+        .when(pl.col("prior_claimed") + rank <= pl.col("cap"))
+        .then(pl.lit("claim"))
+        .otherwise(pl.lit("over_cap")),
+        claim_deadline=pl.col("delivery_date").dt.offset_by(
+            pl.format("{}d", pl.col("window_days"))
+        ),
+        claimed_on=pl.lit(as_of, dtype=pl.Date),
+    )
+
+    ids = _claim_ids(decided.filter(pl.col("disposition") == "claim"), as_of)
+    return (
+        decided.join(ids, on="contract_id", how="left")
+        .with_columns(
+            claim_id=pl.when(pl.col("already"))
+            .then(pl.col("ledger_claim_id"))
+            .otherwise(pl.col("claim_id"))
+        )
+        .select([pl.col(name).cast(dtype) for name, dtype in CLAIM_LINE_SCHEMA.items()])
+        .sort("vendor_id", "contract_id", "delivered_at", "vendor_lead_id", "source_file")
+    )
+
+
+def _with_primary_evidence(frame: pl.DataFrame) -> pl.DataFrame:
+    """Replace the `evidence` list with the one string aligned with the primary reason.
+
+    Polars cannot compare list elements with another column inside `list.eval`, so the
+    parallel `reasons`/`evidence` lists are exploded together and matched as rows."""
+    numbered = frame.with_row_index("_row")
+    aligned = (
+        numbered.select("_row", "primary_reason", "reasons", "evidence")
+        .explode(["reasons", "evidence"])
+        .filter(pl.col("reasons") == pl.col("primary_reason"))
+        .group_by("_row")
+        .agg(pl.col("evidence").first().alias("primary_evidence"))
+    )
+    return (
+        numbered.join(aligned, on="_row", how="left")
+        .sort("_row")
+        .drop("_row", "evidence")
+        .rename({"primary_evidence": "evidence"})
+    )
+
+
+def _claim_ids(claimable: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """`<contract_id>-<YYYYMMDD>-<8 hex>`: the hash is over the sorted line keys, so the same
+    lines on the same as-of date always give the same id, and different lines a different one.
+    The Python loop runs once per contract, not per lead."""
+    keys = (
+        claimable.select(
+            "contract_id",
+            key=pl.concat_str(
+                "vendor_id",
+                "vendor_lead_id",
+                pl.col("delivered_at").dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ"),
+                separator="|",
+            ),
+        )
+        .group_by("contract_id")
+        .agg(pl.col("key").sort().str.join("\n"))
+        .sort("contract_id")
+    )
+    stamp = as_of.strftime("%Y%m%d")
+    ids = [
+        f"{contract_id}-{stamp}-{hashlib.sha256(joined.encode()).hexdigest()[:8]}"
+        for contract_id, joined in keys.iter_rows()
+    ]
+    return pl.DataFrame(
+        {"contract_id": keys["contract_id"], "claim_id": ids},
+        schema={"contract_id": pl.String, "claim_id": pl.String},
+    )
+
+
+@dataclass(frozen=True)
+class ClaimLine:
+    """One lead as a claim document shows it."""
+
+    vendor_lead_id: str
+    program_id: str
+    delivered_at: Any
+    delivery_date: date
+    claim_deadline: date
+    email: str
+    reason: str
+    evidence: str
+    value_cents: int
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim to one vendor under one contract: all the claim renderer reads."""
+
+    claim_id: str
+    contract_id: str
+    vendor_id: str
+    vendor_name: str
+    currency: str
+    remedy: str
+    window_days: int
+    max_return_rate: float
+    as_of: date
+    lines: tuple[ClaimLine, ...]
+    over_cap: tuple[ClaimLine, ...]
+    expired: tuple[ClaimLine, ...]
+
+    @property
+    def total_cents(self) -> int:
+        """The credit asked for: lines x CPL."""
+        return sum(line.value_cents for line in self.lines)
+
+    @property
+    def replacement_count(self) -> int:
+        return len(self.lines)
+
+    @property
+    def over_cap_cents(self) -> int:
+        return sum(line.value_cents for line in self.over_cap)
+
+    @property
+    def expired_cents(self) -> int:
+        """Money the monthly rhythm alone would have lost."""
+        return sum(line.value_cents for line in self.expired)
+
+    @property
+    def period_start(self) -> date:
+        return min(line.delivery_date for line in self.lines)
+
+    @property
+    def period_end(self) -> date:
+        return max(line.delivery_date for line in self.lines)
+
+
+def claims_by_vendor(lines: pl.DataFrame) -> list[Claim]:
+    """One `Claim` per claim id with at least one line to claim, its over-cap and expired lines
+    (same contract) listed beside it. Ordered by vendor, then claim id."""
+    current = lines.filter(
+        pl.col("claim_id").is_not_null() & (pl.col("disposition") != "already_claimed")
+    )
+    claims = []
+    for (claim_id,), group in current.sort("vendor_id", "claim_id").group_by(
+        "claim_id", maintain_order=True
+    ):
+        first = group.row(0, named=True)
+        by_disposition = {
+            d: tuple(_claim_line(row) for row in rows.iter_rows(named=True))
+            for (d,), rows in group.sort("delivered_at", "vendor_lead_id").group_by(
+                "disposition", maintain_order=True
+            )
+        }
+        claims.append(
+            Claim(
+                claim_id=str(claim_id),
+                contract_id=first["contract_id"],
+                vendor_id=first["vendor_id"],
+                vendor_name=first["vendor_name"],
+                currency=first["currency"],
+                remedy=first["remedy"],
+                window_days=first["window_days"],
+                max_return_rate=first["max_return_rate"],
+                as_of=first["claimed_on"],
+                lines=by_disposition.get("claim", ()),
+                over_cap=by_disposition.get("over_cap", ()),
+                expired=by_disposition.get("expired", ()),
+            )
+        )
+    return claims
+
+
+def _claim_line(row: dict[str, Any]) -> ClaimLine:
+    return ClaimLine(
+        vendor_lead_id=row["vendor_lead_id"],
+        program_id=row["program_id"],
+        delivered_at=row["delivered_at"],
+        delivery_date=row["delivery_date"],
+        claim_deadline=row["claim_deadline"],
+        email=row["email"],
+        reason=row["primary_reason"],
+        evidence=row["evidence"] or "",
+        value_cents=row["cpl_cents"],
+    )
+
+
+def ledger_rows(lines: pl.DataFrame) -> pl.DataFrame:
+    """The lines to record in the ledger: the ones claimed now, in the ledger's shape."""
+    return (
+        lines.filter(pl.col("disposition") == "claim")
+        .select([pl.col(name).cast(dtype) for name, dtype in LEDGER_SCHEMA.items()])
+        .unique(subset=list(LINE_KEY), keep="first", maintain_order=True)
+    )

@@ -1,0 +1,111 @@
+"""A replacement claim as procurement sends it (SPEC §6): a PDF for people, a CSV for portals.
+
+Both read only the `Claim` result (evidently's metric/renderer split): no recomputation here.
+Emails are masked in both; CSV cells that a spreadsheet would run as a formula are neutralised.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date
+from decimal import Decimal
+from pathlib import Path
+from typing import Protocol
+
+from scorecards.claims import Claim, ClaimLine
+from scorecards.documents.render import render_pdf, safe_output_path, write_atomic
+from scorecards.formatting import mask_email
+
+CSV_COLUMNS = (
+    "claim_id",
+    "contract_id",
+    "vendor_id",
+    "vendor_lead_id",
+    "program_id",
+    "delivered_at",
+    "email",
+    "reason",
+    "evidence",
+    "value",
+    "currency",
+)
+
+# A cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets
+# (OWASP "CSV injection"); a leading single quote makes it text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class RunInfo(Protocol):
+    """What a document needs to know about the run that wrote it."""
+
+    @property
+    def run_id(self) -> str: ...
+
+    @property
+    def as_of(self) -> date: ...
+
+
+def inert(cell: str) -> str:
+    """The cell as text a spreadsheet will show, never evaluate."""
+    return f"'{cell}" if cell.startswith(_FORMULA_STARTS) else cell
+
+
+def _amount(cents: int) -> str:
+    """Cents as a plain decimal for machines: 8500 -> "85.00" (no symbol, no grouping)."""
+    return f"{Decimal(cents).scaleb(-2):.2f}"
+
+
+def _csv_row(claim: Claim, line: ClaimLine) -> list[str]:
+    delivered = line.delivered_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    cells = [
+        claim.claim_id,
+        claim.contract_id,
+        claim.vendor_id,
+        line.vendor_lead_id,
+        line.program_id,
+        delivered,
+        mask_email(line.email),
+        line.reason,
+        line.evidence,
+        _amount(line.value_cents),
+        claim.currency,
+    ]
+    return [inert(cell) for cell in cells]
+
+
+def claim_csv(claim: Claim) -> bytes:
+    """The claimed lines for a vendor portal: UTF-8, fixed columns, CRLF, same bytes every run."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(_csv_row(claim, line) for line in claim.lines)
+    return buffer.getvalue().encode("utf-8")
+
+
+def claim_context(claim: Claim, run: RunInfo) -> dict[str, object]:
+    """What claim.html shows; values are formatted in the template by the formatting filters."""
+    return {
+        "title": f"Replacement claim {claim.claim_id}",
+        "document_title": "Replacement claim",
+        "subject": claim.vendor_name,
+        "run_id": run.run_id,
+        "as_of": run.as_of,
+        "claim": claim,
+        "return_cap_percent": claim.max_return_rate,
+    }
+
+
+def write_claim(claim: Claim, folder: Path, run: RunInfo) -> tuple[Path, Path]:
+    """Write `<claim_id>.pdf` and `<claim_id>.csv` into `folder`, each atomically.
+
+    The CSV bytes are made first and the PDF rendered before either file is written, so a
+    rendering failure leaves nothing behind.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    pdf_path = safe_output_path(folder, claim.claim_id, ".pdf")
+    csv_path = safe_output_path(folder, claim.claim_id, ".csv")
+    csv_bytes = claim_csv(claim)
+    render_pdf("claim.html", claim_context(claim, run), pdf_path, as_of=run.as_of)
+    write_atomic(csv_path, csv_bytes)
+    return pdf_path, csv_path
