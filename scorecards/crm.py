@@ -8,7 +8,16 @@ three forms of the same outcomes read back to the same frame.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
 import polars as pl
+
+from scorecards import parsing
+from scorecards.errors import UserError
+from scorecards.readers import FileRead, input_files, read_table, relative_name, sha256_of
 
 UTC = "UTC"
 
@@ -243,3 +252,423 @@ def to_salesforce_export(crm: pl.DataFrame) -> pl.DataFrame:
         _text(pl.col("vendor_id")).alias("Vendor ID"),
         _text(pl.col("vendor_lead_id")).alias("Vendor Lead ID"),
     )
+
+
+# --- Reading -------------------------------------------------------------------------------------
+
+QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
+    "source_file": pl.String(),
+    "source_line": pl.Int64(),
+    "vendor_id": pl.String(),
+    "field": pl.String(),
+    "error": pl.String(),
+    "raw": pl.String(),
+}
+"""DESIGN.md "quarantine"."""
+
+FORMATS = ("canonical", "hubspot", "salesforce")
+
+_DATETIME = "a date/time (ISO 8601 such as 2026-07-01 or 2026-07-01T14:05:00Z)"
+_WHOLE = "a whole number of 0 or more"
+_NUMBER = "a number"
+_BOOLEAN = "true or false (or yes/no, 1/0)"
+
+# HubSpot lifecyclestage (internal value, or its label with spaces and case removed)
+_HUBSPOT_LIFECYCLE_DECIDES: dict[str, str] = {
+    "customer": "won",
+    "evangelist": "won",
+    "opportunity": "opportunity",
+    "salesqualifiedlead": "sql",
+    "other": "disqualified",
+}
+_HUBSPOT_LIFECYCLE_EARLY = ("subscriber", "lead", "marketingqualifiedlead")
+# hs_lead_status (internal value, or its label upper-cased with spaces as underscores), read when
+# the lifecycle stage is still subscriber/lead/MQL
+_HUBSPOT_LEAD_STATUS: dict[str, str] = {
+    "NEW": "open",
+    "OPEN": "open",
+    "IN_PROGRESS": "working",
+    "CONNECTED": "working",
+    "ATTEMPTED_TO_CONTACT": "unresponsive",
+    "BAD_TIMING": "nurture",
+    "UNQUALIFIED": "disqualified",
+    "OPEN_DEAL": "opportunity",
+}
+# Salesforce Lead Status of a lead not converted (both the current and the classic picklists)
+_SALESFORCE_LEAD_STATUS: dict[str, str] = {
+    "new": "open",
+    "open": "open",
+    "open - not contacted": "open",
+    "working": "working",
+    "working - contacted": "working",
+    "contacted": "working",
+    "nurturing": "nurture",
+    "nurture": "nurture",
+    "unresponsive": "unresponsive",
+    "unqualified": "disqualified",
+    "disqualified": "disqualified",
+    "closed - not converted": "disqualified",
+    "qualified": "sql",
+    "converted": "sql",
+    "closed - converted": "sql",
+}
+_SALESFORCE_STAGE: dict[str, str] = {"closed won": "won", "closed lost": "lost"}
+
+
+@dataclass(frozen=True)
+class CrmInput:
+    """What `read_crm` returns: the canonical frame, the rows it could not take, the files read."""
+
+    crm: pl.DataFrame
+    quarantine: pl.DataFrame
+    files: list[FileRead] = field(default_factory=list)
+
+
+def recognised_format(header: list[str]) -> str | None:
+    """canonical | hubspot | salesforce from a file's header row, or None when none fits.
+
+    HubSpot exports carry internal property names (`lifecyclestage`, `hs_lifecyclestage_*`);
+    Salesforce reports carry field labels (`Lead ID`, `Lead Status`, `Converted`); the canonical
+    file carries `email` and at least one outcome column named as in SPEC §2.3.
+    """
+    names = {h.strip().lower() for h in header}
+    if "lifecyclestage" in names or any(n.startswith("hs_lifecyclestage_") for n in names):
+        return "hubspot"
+    if "lead id" in names or ("lead status" in names and names & {"converted", "email"}):
+        return "salesforce"
+    if "email" in names and names & (set(CRM_SCHEMA) - {"email"}):
+        return "canonical"
+    return None
+
+
+class _Mapping:
+    """The typed canonical columns of one file and the checks that send a row to quarantine.
+
+    Each check is (header, raw text, ok): a row fails on the first check whose `ok` is false,
+    so a bad value is reported under the header the user sees in that file.
+    """
+
+    def __init__(self, raw: pl.DataFrame) -> None:
+        self.schema = raw.schema
+        self.headers = {c.strip().lower(): c for c in raw.columns}
+        self.columns: dict[str, pl.Expr] = {}
+        self.checks: list[tuple[str, pl.Expr, pl.Expr, str]] = []
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    def text(self, name: str) -> pl.Expr:
+        """The trimmed text of a column, null when blank or absent."""
+        header = self.header(name)
+        if header is None:
+            return pl.lit(None, dtype=pl.String)
+        return parsing.blank_to_null(pl.col(header))
+
+    def parsed(
+        self,
+        name: str,
+        parser: Callable[[pl.Expr, pl.DataType], pl.Expr],
+        what: str,
+    ) -> pl.Expr:
+        """A column parsed, with a check that a non-blank value did parse."""
+        header = self.header(name)
+        if header is None:
+            return pl.lit(None)
+        value = parser(pl.col(header), self.schema[header])
+        self.check(header, value.is_not_null(), what)
+        return value
+
+    def check(self, header: str, ok: pl.Expr, what: str) -> None:
+        raw = parsing.blank_to_null(pl.col(header))
+        self.checks.append((header, raw, raw.is_null() | ok, what))
+
+    def take(self, name: str, expr: pl.Expr) -> None:
+        self.columns[name] = expr
+
+
+def _whole_number(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    value = parsing.integer(expr, dtype)
+    return pl.when(value >= 0).then(value)
+
+
+def _salesforce_datetime(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """en_US report formats (`7/1/2026 2:05 PM`, `7/1/2026`), else ISO 8601."""
+    if dtype != pl.String:
+        return parsing.utc_datetime(expr, dtype)
+    text = parsing.blank_to_null(expr).str.replace(",", "").str.replace_all(r"\s+", " ")
+    return pl.coalesce(
+        text.str.to_datetime("%m/%d/%Y %I:%M %p", strict=False, time_unit="us", time_zone=UTC),
+        text.str.to_datetime("%m/%d/%Y %I:%M:%S %p", strict=False, time_unit="us", time_zone=UTC),
+        text.str.to_datetime("%m/%d/%Y %H:%M", strict=False, time_unit="us", time_zone=UTC),
+        text.str.to_date("%m/%d/%Y", strict=False)
+        .cast(pl.Datetime("us"))
+        .dt.replace_time_zone(UTC),
+        parsing.utc_datetime(expr, dtype),
+    )
+
+
+def _salesforce_amount(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """`25000.00`, `25,000.00` or, with multiple currencies, `USD 25,000.00`."""
+    if dtype != pl.String:
+        return parsing.decimal_number(expr, dtype)
+    return parsing.decimal_number(
+        parsing.blank_to_null(expr).str.replace(r"^[A-Za-z]{3}\s*", ""), pl.String()
+    )
+
+
+def _common(m: _Mapping, names: dict[str, str]) -> None:
+    """Identity, text and number columns that only differ in their header between formats."""
+    for canonical in ("crm_id", "vendor_id", "vendor_lead_id", "disqualified_reason"):
+        m.take(canonical, m.text(names[canonical]))
+    m.take("email", m.text(names["email"]).str.to_lowercase())
+    m.take("attempts", m.parsed(names["attempts"], _whole_number, _WHOLE))
+
+
+def _map_canonical(m: _Mapping) -> None:
+    _common(m, {name: name for name in CRM_SCHEMA})
+    for name in ("created_at", "sal_at", "sql_at", "opportunity_at", "won_at"):
+        m.take(name, m.parsed(name, parsing.utc_datetime, _DATETIME))
+    m.take(
+        "opportunity_amount",
+        m.parsed("opportunity_amount", parsing.decimal_number, _NUMBER),
+    )
+    m.take("email_bounced", m.parsed("email_bounced", parsing.boolean, _BOOLEAN))
+    status = m.text("status").str.to_lowercase()
+    if m.header("status") is not None:
+        m.check(m.header("status") or "", status.is_in(STATUSES), "one of " + ", ".join(STATUSES))
+    m.take("status", status)
+
+
+def _map_hubspot(m: _Mapping) -> None:
+    names = {c: h for h, c in HUBSPOT_COLUMNS.items() if c not in ("status", "email_bounced")}
+    _common(m, names)
+    for name in ("created_at", "sal_at", "sql_at", "opportunity_at", "won_at"):
+        m.take(name, m.parsed(names[name], parsing.utc_datetime, _DATETIME))
+    m.take(
+        "opportunity_amount",
+        m.parsed(names["opportunity_amount"], parsing.decimal_number, _NUMBER),
+    )
+
+    # status: the lifecycle stage decides from SQL on; before that, the lead status does
+    lifecycle = m.text("lifecyclestage").str.to_lowercase().str.replace_all(r"[^a-z]", "")
+    lead_status = m.text("hs_lead_status").str.to_uppercase().str.replace_all(r"[^A-Z]+", "_")
+    decided = lifecycle.replace_strict(_HUBSPOT_LIFECYCLE_DECIDES, default=None)
+    early = lead_status.replace_strict(_HUBSPOT_LEAD_STATUS, default=None, return_dtype=pl.String)
+    if (header := m.header("lifecyclestage")) is not None:
+        known = list(_HUBSPOT_LIFECYCLE_DECIDES) + list(_HUBSPOT_LIFECYCLE_EARLY)
+        m.check(header, lifecycle.is_in(known), "a lifecycle stage (" + ", ".join(known) + ")")
+    if (header := m.header("hs_lead_status")) is not None:
+        m.check(
+            header,
+            early.is_not_null() | decided.is_not_null(),
+            "a lead status (" + ", ".join(_HUBSPOT_LEAD_STATUS) + ")",
+        )
+    m.take(
+        "status",
+        pl.when(decided == "opportunity")
+        .then(pl.when(lead_status == "UNQUALIFIED").then(pl.lit("lost")).otherwise(decided))
+        .when(decided.is_not_null())
+        .then(decided)
+        .when(early.is_not_null())
+        .then(early)
+        .when(lifecycle.is_not_null())
+        .then(pl.lit("open")),
+    )
+
+    # bounced: a hard bounce reason, or a count of bounced marketing emails above zero
+    has_bounce_columns = (
+        m.header("hs_email_bounce") is not None
+        or m.header("hs_email_hard_bounce_reason_enum") is not None
+    )
+    bounces = m.parsed("hs_email_bounce", _whole_number, _WHOLE)
+    reason = m.text("hs_email_hard_bounce_reason_enum")
+    m.take(
+        "email_bounced",
+        pl.when(reason.is_not_null())
+        .then(pl.lit(True))
+        .when(bounces.is_not_null())
+        .then(bounces.cast(pl.Int64) > 0)
+        if has_bounce_columns
+        else pl.lit(None),
+    )
+
+
+def _map_salesforce(m: _Mapping) -> None:
+    names = {c: h for h, c in SALESFORCE_COLUMNS.items()}
+    names.update(email="Email", crm_id="Lead ID", won_at="Close Date")
+    _common(m, names)
+    m.take("created_at", m.parsed("Create Date", _salesforce_datetime, _DATETIME))
+    if m.header("Create Date") is None:
+        m.take("created_at", m.parsed("Created Date", _salesforce_datetime, _DATETIME))
+    m.take("sal_at", m.parsed("SAL Date", _salesforce_datetime, _DATETIME))
+    for amount in ("Amount", "Opportunity Amount", "Opportunity: Amount"):
+        if m.header(amount) is not None:
+            m.take("opportunity_amount", m.parsed(amount, _salesforce_amount, _NUMBER))
+
+    converted = m.parsed("Converted", parsing.boolean, _BOOLEAN).fill_null(False)
+    converted_at = m.parsed("Converted Date", _salesforce_datetime, _DATETIME)
+    stage = m.text("Stage")
+    if m.header("Stage") is None:
+        stage = m.text("Opportunity: Stage")
+    stage = stage.str.to_lowercase()
+    closed_at = m.parsed("Close Date", _salesforce_datetime, _DATETIME)
+    with_opportunity = converted & (
+        m.text("Opportunity Name").is_not_null()
+        if m.header("Opportunity Name") is not None
+        else pl.lit(True)
+    )
+    m.take("opportunity_at", pl.when(with_opportunity).then(converted_at))
+    m.take("won_at", pl.when(converted & (stage == "closed won")).then(closed_at))
+    # Salesforce keeps no SQL date of its own: without a custom "SQL Date", conversion is when the
+    # lead was qualified
+    if m.header("SQL Date") is not None:
+        m.take("sql_at", m.parsed("SQL Date", _salesforce_datetime, _DATETIME))
+    else:
+        m.take("sql_at", pl.when(converted).then(converted_at))
+
+    lead_status = m.text("Lead Status").str.to_lowercase().str.replace_all(r"\s+", " ")
+    unconverted = lead_status.replace_strict(
+        _SALESFORCE_LEAD_STATUS, default=None, return_dtype=pl.String
+    )
+    if (header := m.header("Lead Status")) is not None:
+        m.check(
+            header,
+            unconverted.is_not_null() | converted,
+            "a lead status (" + ", ".join(sorted(_SALESFORCE_LEAD_STATUS)) + ")",
+        )
+    m.take(
+        "status",
+        pl.when(converted)
+        .then(stage.replace_strict(_SALESFORCE_STAGE, default="opportunity"))
+        .otherwise(unconverted),
+    )
+
+    bounce_headers = [h for h in ("Email Bounced Reason", "Email Bounced Date") if m.header(h)]
+    m.take(
+        "email_bounced",
+        pl.any_horizontal([m.text(h).is_not_null() for h in bounce_headers])
+        if bounce_headers
+        else pl.lit(None),
+    )
+
+
+_MAPPERS: dict[str, Callable[[_Mapping], None]] = {
+    "canonical": _map_canonical,
+    "hubspot": _map_hubspot,
+    "salesforce": _map_salesforce,
+}
+
+
+def _raw_json(columns: list[str]) -> pl.Expr:
+    return pl.struct([pl.col(c).cast(pl.String) for c in columns]).struct.json_encode()
+
+
+def mapped_crm(raw: pl.DataFrame, fmt: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One file's rows (from `read_table`) as canonical CRM rows and quarantine rows."""
+    m = _Mapping(raw.drop("source_file", "source_line"))
+    _MAPPERS[fmt](m)
+    # report a row's first bad value in the order the file's columns are read
+    m.checks.sort(key=lambda check: raw.columns.index(check[0]))
+    data_columns = [c for c in raw.columns if c not in ("source_file", "source_line")]
+    nothing: list[pl.Expr] = [pl.lit(None, dtype=pl.String)]
+    errors: list[pl.Expr] = [
+        pl.when(~ok).then(
+            pl.format(
+                "{}, line {}, field '{}': '{}' is not {}",
+                pl.col("source_file"),
+                pl.col("source_line"),
+                pl.lit(header),
+                value,
+                pl.lit(what),
+            )
+        )
+        for header, value, ok, what in m.checks
+    ]
+    fields: list[pl.Expr] = [pl.when(~ok).then(pl.lit(header)) for header, _, ok, _ in m.checks]
+    error = pl.coalesce(errors or nothing)
+    bad_field = pl.coalesce(fields or nothing)
+    typed = raw.with_columns(
+        *[
+            m.columns.get(name, pl.lit(None)).cast(dtype).alias(f"__crm_{name}")
+            for name, dtype in CRM_SCHEMA.items()
+        ],
+        error.alias("__crm_error"),
+        bad_field.alias("__crm_field"),
+    )
+    good = typed.filter(pl.col("__crm_error").is_null()).select(
+        *[pl.col(f"__crm_{name}").alias(name) for name in CRM_SCHEMA],
+        "source_file",
+        "source_line",
+    )
+    quarantine = typed.filter(pl.col("__crm_error").is_not_null()).select(
+        pl.col("source_file").cast(pl.String),
+        pl.col("source_line").cast(pl.Int64),
+        pl.col("__crm_vendor_id").alias("vendor_id"),
+        pl.col("__crm_field").alias("field"),
+        pl.col("__crm_error").alias("error"),
+        _raw_json(data_columns).alias("raw"),
+    )
+    return good, quarantine
+
+
+def _file_quarantine(name: str, error: str, header: list[str]) -> pl.DataFrame:
+    """One quarantine row for a whole file: its line is null, its raw is the header row."""
+    return pl.DataFrame(
+        {
+            "source_file": [name],
+            "source_line": [None],
+            "vendor_id": [None],
+            "field": [None],
+            "error": [error],
+            "raw": [json.dumps({"header": header})],
+        },
+        schema=QUARANTINE_SCHEMA,
+    )
+
+
+def read_crm(folder: Path) -> CrmInput:
+    """Every CRM file under `folder` as one canonical frame; bad rows and files quarantined.
+
+    `source_file` is relative to the folder's parent (the data folder: `crm/hubspot.csv`).
+    A file that cannot be read or whose header fits no format is one quarantine row and the
+    rest goes on (SPEC §9).
+    """
+    root = folder.parent
+    frames: list[pl.DataFrame] = []
+    quarantines: list[pl.DataFrame] = []
+    files: list[FileRead] = []
+    for path in input_files(folder):
+        name = relative_name(path, root)
+        digest = sha256_of(path)
+        try:
+            raw = read_table(path, root)
+        except UserError as exc:
+            quarantines.append(_file_quarantine(name, exc.sentence, []))
+            files.append(FileRead(name, digest, 0, exc.sentence))
+            continue
+        header = [c for c in raw.columns if c not in ("source_file", "source_line")]
+        fmt = recognised_format(header)
+        if fmt is None:
+            error = UserError(
+                "the header matches no CRM format (canonical: email, status, sql_at, ...; "
+                "HubSpot: lifecyclestage, hs_lifecyclestage_salesqualifiedlead_date, ...; "
+                "Salesforce: Lead ID, Lead Status, Converted, ...), so its "
+                f"{raw.height} row(s) were not read",
+                file=name,
+            ).sentence
+            quarantines.append(_file_quarantine(name, error, header))
+            files.append(FileRead(name, digest, raw.height, error))
+            continue
+        good, bad = mapped_crm(raw, fmt)
+        frames.append(good)
+        quarantines.append(bad)
+        files.append(FileRead(name, digest, raw.height))
+    empty = pl.DataFrame(schema={**CRM_SCHEMA, "source_file": pl.String, "source_line": pl.Int64})
+    crm = pl.concat(frames) if frames else empty
+    crm = crm.sort(["email", "crm_id", "source_file", "source_line"], nulls_last=True).drop(
+        "source_file", "source_line"
+    )
+    quarantine = (
+        pl.concat(quarantines) if quarantines else pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    ).sort(["source_file", "source_line"], nulls_last=False)
+    return CrmInput(crm=crm, quarantine=quarantine, files=files)
