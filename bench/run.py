@@ -1,0 +1,212 @@
+"""Benchmark: the project's Polars pipeline against an independent DuckDB implementation.
+
+    uv run python bench/run.py --leads 10000000
+
+Generates the data once into bench/data/<leads>/, then runs each engine in its own fresh
+subprocess (so its peak RSS is its own, read with os.wait4), prints time, memory, throughput and
+the ratio, and checks that both engines give the same program-grain counts and money.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+from parity import HEADLINE_COLUMNS, default_month_and_as_of, disagreements, totals  # noqa: E402
+
+ENGINES = ("polars", "duckdb")
+
+
+@dataclass(frozen=True)
+class Timing:
+    engine: str
+    seconds: float | None  # the metrics call alone, imports excluded
+    process_seconds: float  # the whole subprocess, interpreter start included
+    peak_rss_mb: float
+    error: str | None = None
+
+
+def ensure_data(data_dir: Path, leads: int, seed: int, regenerate: bool) -> None:
+    """Generate once; a partial folder from a killed run is never mistaken for data."""
+    if (data_dir / "deliveries.parquet").exists() and not regenerate:
+        return
+    from scorecards.sample import generate_benchmark  # type: ignore[import-not-found]
+
+    partial = data_dir.with_name(data_dir.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    started = time.perf_counter()
+    print(f"generating {leads:,} leads into {data_dir} ...", flush=True)
+    generate_benchmark(partial, leads, seed)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    partial.rename(data_dir)
+    print(f"generated in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def compute(engine: str, data_dir: Path, month: str, as_of: date) -> pl.DataFrame:
+    """One engine's program-grain metrics from the Parquet files (runs inside the child)."""
+    deliveries = data_dir / "deliveries.parquet"
+    crm = data_dir / "crm.parquet"
+    contracts = data_dir / "contracts"
+    if engine == "polars":
+        from scorecards.pipeline import bench_metrics  # type: ignore[import-not-found]
+
+        return bench_metrics(deliveries, crm, contracts, month, as_of)
+    from duckdb_metrics import contract_tables, duckdb_metrics
+
+    programs, acceptance = contract_tables(contracts)
+    return duckdb_metrics(deliveries, crm, programs, acceptance, month, as_of)
+
+
+def child(engine: str, data_dir: Path, month: str, as_of: date, result: Path) -> None:
+    """Import first, then time only the computation; report on stdout as JSON."""
+    if engine == "polars":
+        import scorecards.pipeline  # noqa: F401
+    else:
+        import duckdb_metrics  # noqa: F401
+    started = time.perf_counter()
+    frame = compute(engine, data_dir, month, as_of)
+    seconds = time.perf_counter() - started
+    frame.write_parquet(result)
+    print(json.dumps({"seconds": seconds}))
+
+
+def run_engine(engine: str, data_dir: Path, month: str, as_of: date, result: Path) -> Timing:
+    """A fresh interpreter per engine; os.wait4 gives that process's own peak RSS."""
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        engine,
+        "--data",
+        str(data_dir),
+        "--month",
+        month,
+        "--as-of",
+        as_of.isoformat(),
+        "--result",
+        str(result),
+    ]
+    log = result.with_suffix(".log")
+    started = time.perf_counter()
+    with log.open("w") as stderr:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True)
+        assert process.stdout is not None
+        stdout = process.stdout.read()  # the child prints one short JSON line
+        _, status, usage = os.wait4(process.pid, 0)  # reaps it: this process's own rusage
+    process.returncode = exit_code = os.waitstatus_to_exitcode(status)
+    elapsed = time.perf_counter() - started
+    peak_mb = usage.ru_maxrss / 1024  # Linux reports kilobytes
+    if exit_code != 0:
+        last = (log.read_text().strip().splitlines() or ["no output"])[-1]
+        return Timing(engine, None, elapsed, peak_mb, f"exit {exit_code}: {last} (see {log})")
+    seconds = json.loads(stdout.strip().splitlines()[-1])["seconds"]
+    return Timing(engine, seconds, elapsed, peak_mb)
+
+
+def print_report(timings: list[Timing], rows: int, results: dict[str, Path]) -> bool:
+    """The table, then the parity check; returns whether the engines agree."""
+    by_engine = {t.engine: t for t in timings}
+    duck = by_engine.get("duckdb")
+    print()
+    print("| engine | leads | wall s | process s | peak RSS MB | rows/s | time ratio | RSS ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for t in timings:
+        if t.seconds is None:
+            print(f"| {t.engine} | {rows:,} | failed: {t.error} | | | | | |")
+            continue
+        time_ratio = rss_ratio = ""
+        if duck is not None and duck.seconds:
+            time_ratio = f"{t.seconds / duck.seconds:.2f}"
+            rss_ratio = f"{t.peak_rss_mb / duck.peak_rss_mb:.2f}"
+        print(
+            f"| {t.engine} | {rows:,} | {t.seconds:.2f} | {t.process_seconds:.2f} "
+            f"| {t.peak_rss_mb:,.0f} | {rows / t.seconds:,.0f} | {time_ratio} | {rss_ratio} |"
+        )
+    print("\nratios are engine / duckdb: below 1 means faster or leaner than DuckDB")
+    ok = [t.engine for t in timings if t.seconds is not None]
+    if set(ok) != set(ENGINES):
+        print("\nparity: not checked (an engine did not finish)")
+        return False
+    pipeline = pl.read_parquet(results["polars"])
+    duckdb = pl.read_parquet(results["duckdb"])
+    print("\nprogram-grain totals:")
+    print("| engine | " + " | ".join(HEADLINE_COLUMNS) + " |")
+    print("|---|" + "---:|" * len(HEADLINE_COLUMNS))
+    for engine, frame in (("polars", pipeline), ("duckdb", duckdb)):
+        sums = totals(frame)
+        print(f"| {engine} | " + " | ".join(f"{sums.get(c, 0):,}" for c in HEADLINE_COLUMNS) + " |")
+    headline = disagreements(pipeline, duckdb, HEADLINE_COLUMNS)
+    every = disagreements(pipeline, duckdb)
+    verdict = "agree exactly" if not headline else f"DISAGREE ({len(headline)} differences)"
+    print(f"\nparity on {', '.join(HEADLINE_COLUMNS)} per program: {verdict}")
+    print(f"parity on all counts and money: {'agree exactly' if not every else 'DISAGREE'}")
+    for problem in every[:20]:
+        print(f"  - {problem}")
+    if len(every) > 20:
+        print(f"  ... and {len(every) - 20} more")
+    return not every
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=20260701)
+    parser.add_argument("--month", help="YYYY-MM (default: the month holding most deliveries)")
+    parser.add_argument("--as-of", type=date.fromisoformat, help="default: month end + 90 days")
+    parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument("--regenerate", action="store_true", help="rebuild bench/data/<leads>/")
+    parser.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        child(args.child, args.data, args.month, args.as_of, args.result)
+        return 0
+
+    data_dir = BENCH / "data" / str(args.leads)
+    ensure_data(data_dir, args.leads, args.seed, args.regenerate)
+    deliveries = data_dir / "deliveries.parquet"
+    month, as_of = default_month_and_as_of(deliveries)
+    month, as_of = args.month or month, args.as_of or as_of
+    rows = pl.scan_parquet(deliveries).select(pl.len()).collect().item()
+    results_dir = BENCH / "results" / str(args.leads)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    print(f"{rows:,} delivery rows in {data_dir}; month {month}, as of {as_of}")
+    print(f"{os.cpu_count()} cores")
+
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    results = {engine: results_dir / f"{engine}.parquet" for engine in engines}
+    timings = []
+    for engine in engines:
+        print(f"running {engine} ...", flush=True)
+        timings.append(run_engine(engine, data_dir, month, as_of, results[engine]))
+    agree = print_report(timings, rows, results)
+    summary = {
+        "leads": rows,
+        "month": month,
+        "as_of": as_of.isoformat(),
+        "cores": os.cpu_count(),
+        "timings": [t.__dict__ for t in timings],
+        "parity": agree,
+    }
+    (results_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return 0 if agree else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
