@@ -323,7 +323,11 @@ class Contract(_Terms):
         seen: set[str] = set()
         for index, program in enumerate(self.programs):
             if program.id in seen:
-                raise _rule(("programs", index, "id"), "repeats a program id of this contract")
+                raise _rule(
+                    ("programs", index, "id"),
+                    f"'{program.id}' is already a program of this contract",
+                    show_got=False,
+                )
             seen.add(program.id)
         targets: dict[str, str] = {}
         for header, column in self.columns.items():
@@ -331,6 +335,7 @@ class Contract(_Terms):
                 raise _rule(
                     ("columns", header),
                     f"maps to {column}, as the header '{targets[column]}' already does",
+                    show_got=False,
                 )
             targets[column] = header
         for metric, bound in self.thresholds.items():
