@@ -1,0 +1,349 @@
+"""Vendor deliveries in, canonical `deliveries` and `quarantine` frames out (SPEC §2.2, §9).
+
+Every row read ends up in exactly one of the two frames; a file that cannot be read at all is
+one quarantine row and the rest of the run goes on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import polars as pl
+
+from scorecards import parsing
+from scorecards.errors import UserError
+from scorecards.readers import FileRead, input_files, read_table, relative_name, sha256_of
+from scorecards.schemas import QUARANTINE_SCHEMA, Deliveries, failures_as_quarantine
+
+Parser = Callable[[pl.Expr, pl.DataType], pl.Expr]
+
+# canonical delivery column -> (parser, what a bad value is called in the error sentence)
+DELIVERY_COLUMNS: dict[str, tuple[Parser, str]] = {
+    "vendor_id": (parsing.text, "text"),
+    "program_id": (parsing.text, "text"),
+    "vendor_lead_id": (parsing.text, "text"),
+    "delivered_at": (parsing.utc_datetime, "an ISO 8601 date or time"),
+    "email": (parsing.text, "text"),
+    "first_name": (parsing.text, "text"),
+    "last_name": (parsing.text, "text"),
+    "phone": (parsing.text, "text"),
+    "company": (parsing.text, "text"),
+    "job_title": (parsing.text, "text"),
+    "industry": (parsing.text, "text"),
+    "company_domain": (parsing.text, "text"),
+    "country": (parsing.text, "text"),
+    "employees": (parsing.integer, "a whole number"),
+    "job_level": (parsing.text, "text"),
+    "consent": (parsing.boolean, "yes or no"),
+}
+REQUIRED_COLUMNS = ("vendor_id", "program_id", "vendor_lead_id", "delivered_at", "email")
+SOURCE_COLUMNS = ("source_file", "source_line")
+
+
+class PortfolioLike(Protocol):
+    """What ingest needs of `scorecards.contracts.Portfolio`."""
+
+    contracts: list[Any]
+
+    def program_frame(self) -> pl.DataFrame: ...
+
+
+def header_mapping(portfolio: PortfolioLike, vendor_id: str | None) -> dict[str, str]:
+    """Vendor headers -> canonical columns: that vendor's contracts' `columns`, or everyone's
+    when the file does not say which vendor it is from (a root-level file)."""
+    mapping: dict[str, str] = {}
+    for contract in sorted(portfolio.contracts, key=lambda c: (c.term.start, c.contract_id)):
+        if vendor_id is None or contract.vendor.id == vendor_id:
+            mapping.update(contract.columns)
+    return mapping
+
+
+@dataclass(frozen=True)
+class Ingested:
+    deliveries: pl.DataFrame
+    quarantine: pl.DataFrame
+    files: list[FileRead]
+
+
+def empty_quarantine() -> pl.DataFrame:
+    return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+
+
+def file_problem(
+    name: str, vendor_id: str | None, message: str, field: str | None = None
+) -> pl.DataFrame:
+    """One quarantine row standing for a whole file."""
+    where = f"{name}, field '{field}'" if field else name
+    return pl.DataFrame(
+        {
+            "source_file": [name],
+            "source_line": [None],
+            "vendor_id": [vendor_id],
+            "field": [field],
+            "error": [f"{where}: {message}"],
+            "raw": [None],
+        },
+        schema=QUARANTINE_SCHEMA,
+    )
+
+
+def _normalised_header(header: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", header.strip().lower()).strip("_")
+
+
+def canonical_headers(headers: Iterable[str], mapping: dict[str, str]) -> dict[str, str]:
+    """Rename map: the contract's `columns` first, then headers that are canonical once normalised
+    ("Email" -> email, "Vendor Lead ID" -> vendor_lead_id, "Q Timeline" -> q_timeline)."""
+    renames: dict[str, str] = {}
+    taken: set[str] = set()
+    for header in headers:
+        if header in SOURCE_COLUMNS:
+            continue
+        target = mapping.get(header) or mapping.get(header.strip())
+        if target is None:
+            normal = _normalised_header(header)
+            if normal in DELIVERY_COLUMNS or normal.startswith("q_"):
+                target = normal
+        if target and target not in taken:
+            renames[header] = target
+            taken.add(target)
+    return renames
+
+
+def _row_errors(raw: pl.DataFrame, implied_vendor: str | None) -> tuple[pl.Expr, pl.Expr]:
+    """(field, message) of each row's first problem, in canonical column order; null if none."""
+    fields: list[pl.Expr] = []
+    messages: list[pl.Expr] = []
+    for column, (parser, kind) in DELIVERY_COLUMNS.items():
+        if column not in raw.columns:
+            continue
+        value = parsing.blank_to_null(pl.col(column))
+        parsed = parser(pl.col(column), raw.schema[column])
+        required = column in REQUIRED_COLUMNS and column != "email"
+        if column == "vendor_id" and implied_vendor is not None:
+            required = False
+        bad_value = value.is_not_null() & parsed.is_null()
+        problem = pl.when(bad_value).then(
+            pl.format("'{}' is not {}", value.str.slice(0, 60), pl.lit(kind))
+        )
+        if required:
+            problem = problem.when(value.is_null()).then(pl.lit("is empty"))
+        messages.append(problem)
+        fields.append(pl.when(problem.is_not_null()).then(pl.lit(column)))
+    return pl.coalesce(fields), pl.coalesce(messages)
+
+
+def _parsed_columns(raw: pl.DataFrame, implied_vendor: str | None) -> list[pl.Expr]:
+    exprs = [pl.col(c) for c in SOURCE_COLUMNS]
+    for column, (parser, _) in DELIVERY_COLUMNS.items():
+        if column in raw.columns:
+            exprs.append(parser(pl.col(column), raw.schema[column]).alias(column))
+    if implied_vendor is not None:
+        given = parsing.blank_to_null(pl.col("vendor_id")) if "vendor_id" in raw.columns else None
+        vendor = (
+            pl.lit(implied_vendor) if given is None else pl.coalesce(given, pl.lit(implied_vendor))
+        )
+        exprs = [e for e in exprs if e.meta.output_name() != "vendor_id"]
+        exprs.append(vendor.alias("vendor_id"))
+    for column in raw.columns:
+        if column.startswith("q_"):
+            exprs.append(parsing.text(pl.col(column), raw.schema[column]).alias(column))
+    return exprs
+
+
+def _quarantine_rows(frame: pl.DataFrame, field: pl.Expr, message: pl.Expr) -> pl.DataFrame:
+    """Quarantine entries for the rows of `frame`, which carries `vendor_id` and `_raw`."""
+    return frame.select(
+        "source_file",
+        "source_line",
+        pl.col("vendor_id").cast(pl.String),
+        field.alias("field"),
+        pl.format(
+            "{}, line {}, field '{}': {}", "source_file", "source_line", field, message
+        ).alias("error"),
+        pl.col("_raw").alias("raw"),
+    ).cast(QUARANTINE_SCHEMA)  # type: ignore[arg-type]
+
+
+def _with_raw(frame: pl.DataFrame, columns: list[str]) -> pl.Expr:
+    if not columns:
+        return pl.lit("{}").alias("_raw")
+    return pl.struct(columns).struct.json_encode().alias("_raw")
+
+
+def canonical_deliveries(
+    raw: pl.DataFrame, *, implied_vendor: str | None, mapping: dict[str, str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One file's rows as (typed canonical rows, quarantine rows)."""
+    original = [c for c in raw.columns if c not in SOURCE_COLUMNS]
+    renamed = raw.with_columns(_with_raw(raw, original)).rename(
+        canonical_headers(raw.columns, mapping)
+    )
+    given_vendor = (
+        parsing.blank_to_null(pl.col("vendor_id"))
+        if "vendor_id" in renamed.columns
+        else pl.lit(None, pl.String)
+    )
+    vendor = pl.coalesce(given_vendor, pl.lit(implied_vendor, pl.String)).alias("vendor_id")
+    missing = [
+        c
+        for c in REQUIRED_COLUMNS
+        if c not in renamed.columns and not (c == "vendor_id" and implied_vendor)
+    ]
+    if missing:
+        message = (
+            f"missing column '{missing[0]}' (the file has {', '.join(original) or 'no columns'})"
+        )
+        everything = _quarantine_rows(
+            renamed.with_columns(vendor), pl.lit(missing[0]), pl.lit(message)
+        )
+        return pl.DataFrame(), everything
+    field, message = _row_errors(renamed, implied_vendor)
+    checked = renamed.with_columns(field.alias("_field"), message.alias("_message"))
+    bad = checked.filter(pl.col("_field").is_not_null()).with_columns(vendor)
+    quarantine = _quarantine_rows(bad, pl.col("_field"), pl.col("_message"))
+    good = checked.filter(pl.col("_field").is_null()).select(
+        _parsed_columns(renamed, implied_vendor)
+    )
+    return good, quarantine
+
+
+def _attributed(
+    deliveries: pl.DataFrame, programs: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows whose vendor has a contract in force on the delivery day with that program."""
+    keyed = deliveries.with_row_index("_row").with_columns(
+        pl.col("delivered_at").dt.date().alias("_day")
+    )
+    terms = programs.select("vendor_id", "program_id", "term_start", "term_end", "contract_id")
+    matched = (
+        keyed.join(terms, on=["vendor_id", "program_id"], how="inner")
+        .filter(pl.col("_day").is_between(pl.col("term_start"), pl.col("term_end")))
+        .select("_row", "contract_id")
+    )
+    good = keyed.join(matched, on="_row", how="inner").drop("_row", "_day")
+    bad = keyed.join(matched, on="_row", how="anti")
+    vendors = (
+        programs.select("vendor_id").unique().with_columns(pl.lit(True).alias("_known_vendor"))
+    )
+    vendor_programs = (
+        programs.select("vendor_id", "program_id")
+        .unique()
+        .with_columns(pl.lit(True).alias("_known_program"))
+    )
+    bad = bad.join(vendors, on="vendor_id", how="left").join(
+        vendor_programs, on=["vendor_id", "program_id"], how="left"
+    )
+    field = (
+        pl.when(pl.col("_known_vendor").is_null())
+        .then(pl.lit("vendor_id"))
+        .when(pl.col("_known_program").is_null())
+        .then(pl.lit("program_id"))
+        .otherwise(pl.lit("delivered_at"))
+    )
+    message = (
+        pl.when(pl.col("_known_vendor").is_null())
+        .then(pl.format("no contract names vendor '{}'", "vendor_id"))
+        .when(pl.col("_known_program").is_null())
+        .then(pl.format("'{}' is not a program of vendor '{}'", "program_id", "vendor_id"))
+        .otherwise(
+            pl.format(
+                "no contract of vendor '{}' covers {}", "vendor_id", pl.col("_day").cast(pl.String)
+            )
+        )
+    )
+    raw_columns = [c for c in deliveries.columns if c not in SOURCE_COLUMNS]
+    quarantine = _quarantine_rows(bad.with_columns(_with_raw(bad, raw_columns)), field, message)
+    return good, quarantine
+
+
+def read_deliveries(folder: Path, portfolio: PortfolioLike) -> Ingested:
+    """Every delivery file under `folder`, attributed, typed and validated."""
+    root = folder.parent
+    frames: list[pl.DataFrame] = []
+    quarantines: list[pl.DataFrame] = [empty_quarantine()]
+    files: list[FileRead] = []
+    for path in input_files(folder):
+        name = relative_name(path, root)
+        inner = path.relative_to(folder).parts
+        implied_vendor = inner[0] if len(inner) > 1 else None
+        digest = sha256_of(path)
+        try:
+            raw = read_table(path, root)
+        except UserError as exc:
+            files.append(FileRead(name, digest, 0, exc.sentence))
+            quarantines.append(file_problem(name, implied_vendor, exc.message))
+            continue
+        files.append(FileRead(name, digest, raw.height))
+        if raw.height == 0:
+            continue
+        good, bad = canonical_deliveries(
+            raw, implied_vendor=implied_vendor, mapping=header_mapping(portfolio, implied_vendor)
+        )
+        quarantines.append(bad)
+        if good.height:
+            frames.append(good)
+    deliveries = pl.concat(frames, how="diagonal_relaxed") if frames else _empty_deliveries()
+    for column, (parser, _) in DELIVERY_COLUMNS.items():
+        if column not in deliveries.columns:
+            deliveries = deliveries.with_columns(
+                parser(pl.lit(None, pl.String), pl.String).alias(column)
+            )
+    deliveries, unattributed = _attributed(deliveries, portfolio.program_frame())
+    deliveries, invalid = failures_as_quarantine(deliveries, Deliveries)
+    quarantine = pl.concat([*quarantines, unattributed, invalid], how="vertical").sort(
+        "source_file", "source_line", nulls_last=False
+    )
+    answers = sorted(c for c in deliveries.columns if c.startswith("q_"))
+    ordered = [*SOURCE_COLUMNS, "contract_id", *DELIVERY_COLUMNS, *answers]
+    return Ingested(deliveries.select(ordered), quarantine, files)
+
+
+def _empty_deliveries() -> pl.DataFrame:
+    return pl.DataFrame(schema={"source_file": pl.String, "source_line": pl.Int64}).with_columns(
+        parser(pl.lit(None, pl.String), pl.String).alias(column)
+        for column, (parser, _) in DELIVERY_COLUMNS.items()
+    )
+
+
+def read_suppression(folder: Path) -> tuple[pl.DataFrame, list[FileRead], pl.DataFrame]:
+    """Suppression lists: (entries with `kind` email|domain, `value`, `list`), files, problems."""
+    root = folder.parent
+    entries: list[pl.DataFrame] = []
+    files: list[FileRead] = []
+    problems: list[pl.DataFrame] = [empty_quarantine()]
+    for path in input_files(folder):
+        name = relative_name(path, root)
+        try:
+            raw = read_table(path, root)
+        except UserError as exc:
+            files.append(FileRead(name, sha256_of(path), 0, exc.sentence))
+            problems.append(file_problem(name, None, exc.message))
+            continue
+        files.append(FileRead(name, sha256_of(path), raw.height))
+        headers = {_normalised_header(c): c for c in raw.columns if c not in SOURCE_COLUMNS}
+        kinds = [k for k in ("email", "domain") if k in headers]
+        if not kinds:
+            problems.append(
+                file_problem(name, None, "has neither an 'email' nor a 'domain' column")
+            )
+            continue
+        for kind in kinds:
+            entries.append(
+                raw.select(
+                    pl.lit(kind).alias("kind"),
+                    parsing.blank_to_null(pl.col(headers[kind])).str.to_lowercase().alias("value"),
+                    pl.lit(path.stem).alias("list"),
+                ).drop_nulls("value")
+            )
+    schema = {"kind": pl.String, "value": pl.String, "list": pl.String}
+    frame = pl.concat(entries) if entries else pl.DataFrame(schema=schema)
+    return (
+        frame.unique(["kind", "value"], keep="first").sort("kind", "value"),
+        files,
+        pl.concat(problems),
+    )

@@ -1,0 +1,222 @@
+"""One month's computation, from input folders to the frames every output is made of.
+
+Each function is a step the Prefect flow wraps as a task; none of them writes anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from scorecards.contracts import Portfolio, load_contracts
+from scorecards.crm import read_crm
+from scorecards.ingest import Ingested, read_deliveries, read_suppression
+from scorecards.judge import acceptance_frame, judged_leads
+from scorecards.metrics import invalid_reason_counts, months_between, vendor_month_metrics
+from scorecards.readers import FileRead
+from scorecards.schemas import QUARANTINE_SCHEMA, Leads, failures_as_quarantine
+from scorecards.verdicts import threshold_history, threshold_statuses, vendor_verdicts
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything read for a run, before judging."""
+
+    portfolio: Portfolio
+    deliveries: pl.DataFrame
+    crm: pl.DataFrame
+    suppression: pl.DataFrame
+    quarantine: pl.DataFrame
+    files: list[FileRead] = field(default_factory=list)
+    file_kinds: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MonthResult:
+    """The frames of one month's run (docs/DESIGN.md)."""
+
+    month: str
+    as_of: date
+    run_id: str
+    portfolio: Portfolio
+    leads: pl.DataFrame
+    quarantine: pl.DataFrame
+    metrics: pl.DataFrame
+    history: pl.DataFrame
+    statuses: pl.DataFrame
+    verdicts: pl.DataFrame
+    invalid_reasons: pl.DataFrame
+    reconciliation: pl.DataFrame
+    files: list[FileRead]
+
+
+def read_inputs(data_dir: Path, contracts_dir: Path) -> Inputs:
+    """Contracts first (a bad one stops everything), then deliveries, CRM and suppression."""
+    portfolio = load_contracts(contracts_dir)
+    ingested: Ingested = read_deliveries(data_dir / "deliveries", portfolio)
+    crm_input = read_crm(data_dir / "crm")
+    suppression, suppression_files, suppression_problems = read_suppression(
+        data_dir / "suppression"
+    )
+    kinds = {
+        **{f.path: "deliveries" for f in ingested.files},
+        **{f.path: "crm" for f in crm_input.files},
+        **{f.path: "suppression" for f in suppression_files},
+    }
+    quarantine = pl.concat(
+        [
+            q.select(list(QUARANTINE_SCHEMA)).cast(QUARANTINE_SCHEMA)  # type: ignore[arg-type]
+            for q in (ingested.quarantine, crm_input.quarantine, suppression_problems)
+        ]
+    ).sort("source_file", "source_line", "field", nulls_last=False)
+    return Inputs(
+        portfolio=portfolio,
+        deliveries=ingested.deliveries,
+        crm=crm_input.crm,
+        suppression=suppression,
+        quarantine=quarantine,
+        files=[*ingested.files, *crm_input.files, *suppression_files],
+        file_kinds=kinds,
+    )
+
+
+def run_id_for(month: str, as_of: date, files: list[FileRead]) -> str:
+    """Stable for the same inputs and as-of date, so re-runs give identical documents."""
+    digest = hashlib.sha256()
+    for f in sorted(files, key=lambda f: f.path):
+        digest.update(f"{f.path}\0{f.sha256}\n".encode())
+    return f"{month}-{as_of:%Y%m%d}-{digest.hexdigest()[:8]}"
+
+
+def judged(inputs: Inputs, month: str, as_of: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(leads up to the report month, leads after it). Later deliveries never change an earlier
+    month's numbers (the earliest delivery keeps a lead), so they are left out, not judged."""
+    in_period = inputs.deliveries.filter(pl.col("delivered_at").dt.strftime("%Y-%m") <= month)
+    after = inputs.deliveries.filter(pl.col("delivered_at").dt.strftime("%Y-%m") > month)
+    contracts = inputs.portfolio.contracts
+    leads = judged_leads(
+        in_period,
+        inputs.crm,
+        inputs.suppression,
+        inputs.portfolio.program_frame(),
+        acceptance_frame(contracts),
+        as_of,
+    )
+    checked, problems = failures_as_quarantine(leads, Leads)
+    if problems.height:  # a judged lead failing its schema is a bug in judging, not user input
+        raise AssertionError(f"judged leads broke their schema: {problems['error'].to_list()[:3]}")
+    return checked, after
+
+
+def reconciliation(
+    files: list[FileRead],
+    kinds: dict[str, str],
+    leads: pl.DataFrame,
+    after: pl.DataFrame,
+    quarantine: pl.DataFrame,
+) -> pl.DataFrame:
+    """Per input file: rows read = quarantined + invalid + accepted (+ later than the report
+    month, for deliveries; + records kept, for CRM and suppression files)."""
+    per_file = pl.DataFrame(
+        {
+            "file": [f.path for f in files],
+            "kind": [kinds.get(f.path, "") for f in files],
+            "rows_read": [f.rows for f in files],
+        },
+        schema={"file": pl.String, "kind": pl.String, "rows_read": pl.Int64},
+    )
+    status = leads.group_by(pl.col("source_file").alias("file")).agg(
+        (pl.col("status") == "invalid").sum().cast(pl.Int64).alias("invalid"),
+        (pl.col("status") == "accepted").sum().cast(pl.Int64).alias("accepted"),
+    )
+    later = after.group_by(pl.col("source_file").alias("file")).agg(
+        pl.len().cast(pl.Int64).alias("after_report_month")
+    )
+    held = (
+        quarantine.filter(pl.col("source_line").is_not_null())
+        .group_by(pl.col("source_file").alias("file"))
+        .agg(pl.len().cast(pl.Int64).alias("quarantined"))
+    )
+    counts = ["quarantined", "invalid", "accepted", "after_report_month"]
+    table = (
+        per_file.join(held, on="file", how="left")
+        .join(status, on="file", how="left")
+        .join(later, on="file", how="left")
+        .with_columns(pl.col(counts).fill_null(0))
+        .with_columns(
+            pl.when(pl.col("kind") == "deliveries")
+            .then(0)
+            .otherwise(pl.col("rows_read") - pl.col("quarantined"))
+            .cast(pl.Int64)
+            .alias("records_kept")
+        )
+    )
+    return table.with_columns(
+        (pl.sum_horizontal(*counts, "records_kept") == pl.col("rows_read")).alias("balanced")
+    ).sort("file")
+
+
+def compute_month(inputs: Inputs, month: str, as_of: date) -> MonthResult:
+    """Judge, measure and verdict one report month from what was read."""
+    leads, after = judged(inputs, month, as_of)
+    first = leads["month"].min() if leads.height else month
+    months = months_between(str(first), month)
+    contracts = inputs.portfolio.contracts
+    metrics = vendor_month_metrics(leads, inputs.portfolio.program_frame(), months, as_of)
+    history = threshold_history(metrics, contracts, months)
+    statuses = threshold_statuses(history, contracts, month, as_of)
+    verdicts = vendor_verdicts(history, statuses, contracts, month, as_of)
+    return MonthResult(
+        month=month,
+        as_of=as_of,
+        run_id=run_id_for(month, as_of, inputs.files),
+        portfolio=inputs.portfolio,
+        leads=leads,
+        quarantine=inputs.quarantine,
+        metrics=metrics,
+        history=history,
+        statuses=statuses,
+        verdicts=verdicts,
+        invalid_reasons=invalid_reason_counts(leads),
+        reconciliation=reconciliation(
+            inputs.files, inputs.file_kinds, leads, after, inputs.quarantine
+        ),
+        files=inputs.files,
+    )
+
+
+def bench_metrics(
+    deliveries_parquet: Path, crm_parquet: Path, contracts_dir: Path, month: str, as_of: date
+) -> pl.DataFrame:
+    """The metrics path on benchmark Parquet files: ingest checks, judging and metrics, program
+    grain (what bench/ times against an independent DuckDB implementation)."""
+    from scorecards.crm import mapped_crm
+    from scorecards.ingest import _attributed, canonical_deliveries
+    from scorecards.readers import read_table
+
+    portfolio = load_contracts(contracts_dir)
+    raw = read_table(deliveries_parquet, deliveries_parquet.parent)
+    deliveries, _ = canonical_deliveries(raw, implied_vendor=None, mapping={})
+    deliveries, _ = _attributed(deliveries, portfolio.program_frame())
+    crm, _ = mapped_crm(read_table(crm_parquet, crm_parquet.parent), "canonical")
+    suppression = pl.DataFrame(schema={"kind": pl.String, "value": pl.String, "list": pl.String})
+    inputs = Inputs(portfolio, deliveries, crm, suppression, pl.DataFrame(schema=QUARANTINE_SCHEMA))
+    leads, _ = judged(inputs, month, as_of)
+    months = months_between(str(leads["month"].min()), month)
+    metrics = vendor_month_metrics(leads, portfolio.program_frame(), months, as_of)
+    return metrics.filter(pl.col("grain") == "program")
+
+
+__all__ = [
+    "Inputs",
+    "MonthResult",
+    "bench_metrics",
+    "compute_month",
+    "months_between",
+    "read_inputs",
+    "run_id_for",
+]
