@@ -65,15 +65,16 @@ crm_by_lead AS (
     SELECT * FROM crm_clean
     WHERE keyed
     QUALIFY row_number() OVER (
-        PARTITION BY vendor_id, vendor_lead_id ORDER BY created_at DESC, crm_id DESC
+        PARTITION BY vendor_id, vendor_lead_id ORDER BY created_at, crm_id
     ) = 1
 ),
 crm_by_email AS (
-    -- ... otherwise the email is; of several records of one email the latest created wins.
+    -- ... otherwise the email is. Of several records the earliest is the one the delivered lead
+    -- created: an earlier-created record makes the lead an existing contact, never accepted.
     SELECT * FROM crm_clean
     WHERE NOT keyed AND email_norm IS NOT NULL
     QUALIFY row_number() OVER (
-        PARTITION BY email_norm ORDER BY created_at DESC, crm_id DESC
+        PARTITION BY email_norm ORDER BY created_at, crm_id
     ) = 1
 ),
 judged AS (

@@ -253,8 +253,9 @@ def _pipeline_ready() -> bool:
     reason="the pipeline's bench_metrics or the sample generator is not written yet",
 )
 def test_duckdb_and_pipeline_agree_on_program_counts_and_money(tmp_path: Path):
-    from scorecards.pipeline import bench_metrics  # type: ignore[import-not-found]
     from scorecards.sample import generate_benchmark  # type: ignore[import-not-found]
+
+    from scorecards.pipeline import bench_metrics  # type: ignore[import-not-found]
 
     generate_benchmark(tmp_path, 20_000, 7)
     deliveries = tmp_path / "deliveries.parquet"
@@ -266,3 +267,58 @@ def test_duckdb_and_pipeline_agree_on_program_counts_and_money(tmp_path: Path):
     theirs = bench_metrics(deliveries, crm, contracts, month, as_of)
     assert ours.get_column("delivered").sum() > 10_000
     assert disagreements(theirs, ours) == []
+
+
+SPEC_CONTRACT = """\
+vendor: {id: acme-syndication, name: "Acme Syndication Ltd"}
+contract_id: ACME-2026-H2
+term: {start: 2026-07-01, end: 2026-12-31}
+currency: USD
+programs:
+  - id: acme-cs-q3
+    lead_type: content_syndication
+    cpl: 85.00
+    monthly_volume: 400
+acceptance:
+  countries: [US, CA, GB]
+  min_employees: 200
+  job_levels: [director, vp, c_level]
+  industries: null
+  required_fields: [email, company, job_title]
+  required_answers: [q_timeline]
+  reject_free_email: true
+  require_consent: true
+  dedupe_days: 90
+replacement:
+  window_days: 30
+  eligible_reasons: [malformed_email, duplicate]
+  max_return_rate: 0.15
+  remedy: credit
+thresholds:
+  fill_rate: {min: 0.95}
+sql_window_days: 90
+escalation: {consecutive_breaches: 2}
+"""
+
+
+def test_contract_tables_carry_every_acceptance_criterion(tmp_path: Path):
+    (tmp_path / "acme.yaml").write_text(SPEC_CONTRACT)
+    programs, acceptance = contract_tables(tmp_path)
+    assert programs.select("program_id", "cpl_cents", "monthly_volume").row(0) == (
+        "acme-cs-q3",
+        8500,
+        400,
+    )
+    assert acceptance.to_dicts() == [
+        {
+            "contract_id": "ACME-2026-H2",
+            "countries": ["US", "CA", "GB"],
+            "min_employees": 200,
+            "max_employees": None,
+            "job_levels": ["director", "vp", "c_level"],
+            "industries": None,
+            "required": ["email", "company", "job_title", "q_timeline"],
+            "reject_free_email": True,
+            "require_consent": True,
+        }
+    ]
