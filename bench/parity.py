@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-KEYS = ["vendor_id", "contract_id", "program_id"]
+KEYS = ["vendor_id", "contract_id", "program_id", "month"]
 # Counts and money must agree exactly; the derived rates follow from them.
 PARITY_COLUMNS = [
     "ordered",
@@ -37,9 +37,12 @@ PARITY_COLUMNS = [
 HEADLINE_COLUMNS = ["delivered", "invalid", "accepted", "sql", "spend_cents"]
 
 
-def _program_grain(frame: pl.DataFrame) -> pl.DataFrame:
+def _program_grain(frame: pl.DataFrame, months: pl.Series | None = None) -> pl.DataFrame:
+    """Program rows only, of the given months (the pipeline also computes the trend months)."""
     if "grain" in frame.columns:
         frame = frame.filter(pl.col("grain") == "program")
+    if months is not None:
+        frame = frame.filter(pl.col("month").is_in(months.implode()))
     return frame
 
 
@@ -51,7 +54,8 @@ def disagreements(
     problems = [
         f"the pipeline has no column {c}" for c in (columns or PARITY_COLUMNS) if c not in wanted
     ]
-    left = _program_grain(pipeline).select(*KEYS, *wanted, in_pipeline=pl.lit(True))
+    months = duckdb.get_column("month").unique()
+    left = _program_grain(pipeline, months).select(*KEYS, *wanted, in_pipeline=pl.lit(True))
     right = _program_grain(duckdb).select(*KEYS, *wanted, in_duckdb=pl.lit(True))
     joined = left.join(right, on=KEYS, how="full", coalesce=True, suffix="_duckdb")
     for side, name in (("in_duckdb", "the pipeline"), ("in_pipeline", "DuckDB")):
@@ -61,15 +65,18 @@ def disagreements(
     for column in wanted:
         differing = both.filter(pl.col(column).ne_missing(pl.col(f"{column}_duckdb")))
         for row in differing.select(*KEYS, column, f"{column}_duckdb").iter_rows():
-            key = "/".join(map(str, row[:3]))
-            problems.append(f"{key} {column}: pipeline {row[3]}, DuckDB {row[4]}")
+            key = "/".join(map(str, row[:4]))
+            problems.append(f"{key} {column}: pipeline {row[4]}, DuckDB {row[5]}")
     return problems
 
 
-def totals(frame: pl.DataFrame, columns: list[str] = HEADLINE_COLUMNS) -> dict[str, int]:
-    """Program-grain sums of the headline counts, for the printed comparison."""
+def totals(
+    frame: pl.DataFrame, month: str, columns: list[str] = HEADLINE_COLUMNS
+) -> dict[str, int]:
+    """Program-grain sums of the month's headline counts, for the printed comparison."""
     present = [c for c in columns if c in frame.columns]
-    return _program_grain(frame).select(pl.col(present).sum()).row(0, named=True)
+    rows = _program_grain(frame, pl.Series([month]))
+    return rows.select(pl.col(present).sum()).row(0, named=True)
 
 
 def default_month_and_as_of(

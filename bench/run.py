@@ -117,7 +117,7 @@ def run_engine(engine: str, data_dir: Path, month: str, as_of: date, result: Pat
     return Timing(engine, seconds, elapsed, peak_mb)
 
 
-def print_report(timings: list[Timing], rows: int, results: dict[str, Path]) -> bool:
+def print_report(timings: list[Timing], rows: int, month: str, results: dict[str, Path]) -> bool:
     """The table, then the parity check; returns whether the engines agree."""
     by_engine = {t.engine: t for t in timings}
     duck = by_engine.get("duckdb")
@@ -147,7 +147,7 @@ def print_report(timings: list[Timing], rows: int, results: dict[str, Path]) -> 
     print("| engine | " + " | ".join(HEADLINE_COLUMNS) + " |")
     print("|---|" + "---:|" * len(HEADLINE_COLUMNS))
     for engine, frame in (("polars", pipeline), ("duckdb", duckdb)):
-        sums = totals(frame)
+        sums = totals(frame, month)
         print(f"| {engine} | " + " | ".join(f"{sums.get(c, 0):,}" for c in HEADLINE_COLUMNS) + " |")
     headline = disagreements(pipeline, duckdb, HEADLINE_COLUMNS)
     every = disagreements(pipeline, duckdb)
@@ -195,7 +195,7 @@ def main() -> int:
     for engine in engines:
         print(f"running {engine} ...", flush=True)
         timings.append(run_engine(engine, data_dir, month, as_of, results[engine]))
-    agree = print_report(timings, rows, results)
+    agree = print_report(timings, rows, month, results)
     summary = {
         "leads": rows,
         "month": month,

@@ -230,11 +230,13 @@ def test_disagreements_name_each_differing_cell_and_missing_program_month():
     duck = pl.DataFrame(
         {"vendor_id": ["v1", "v1"], "contract_id": ["C1", "C1"], "program_id": ["p1", "p2"]}
     ).with_columns(pl.lit(1, pl.Int64).alias(c) for c in PARITY_COLUMNS)
-    pipe = duck.head(1).with_columns(sql=pl.lit(2, pl.Int64), grain=pl.lit("program"))
+    duck = duck.with_columns(month=pl.lit(MONTH))
+    earlier_month = duck.with_columns(month=pl.lit("2026-06"), sql=pl.lit(9, pl.Int64))
+    pipe = pl.concat([duck.head(1).with_columns(sql=pl.lit(2, pl.Int64)), earlier_month])
     assert disagreements(duck, duck) == []
-    assert disagreements(pipe, duck) == [
-        "only DuckDB has program-month v1/C1/p2",
-        "v1/C1/p1 sql: pipeline 2, DuckDB 1",
+    assert disagreements(pipe.with_columns(grain=pl.lit("program")), duck) == [
+        "only DuckDB has program-month v1/C1/p2/2026-07",
+        "v1/C1/p1/2026-07 sql: pipeline 2, DuckDB 1",
     ]
 
 
@@ -322,3 +324,72 @@ def test_contract_tables_carry_every_acceptance_criterion(tmp_path: Path):
             "require_consent": True,
         }
     ]
+
+
+FIXTURE_CONTRACTS = {
+    "c1.yaml": """\
+vendor: {id: v1, name: "V One"}
+contract_id: C1
+term: {start: 2026-07-01, end: 2026-12-31}
+currency: USD
+programs:
+  - {id: p1, lead_type: content_syndication, cpl: 85.00, monthly_volume: 3}
+  - {id: p2, lead_type: hql, cpl: 120.00, monthly_volume: 5}
+acceptance:
+  countries: [US, CA]
+  min_employees: 200
+  job_levels: [director, vp]
+  required_fields: [email, company]
+  required_answers: [q_timeline]
+  reject_free_email: true
+  require_consent: true
+  dedupe_days: 90
+replacement: {window_days: 30, eligible_reasons: [duplicate], max_return_rate: 0.15, remedy: credit}
+thresholds: {fill_rate: {min: 0.95}}
+sql_window_days: 90
+escalation: {consecutive_breaches: 2}
+""",
+    "c2.yaml": """\
+vendor: {id: v2, name: "V Two"}
+contract_id: C2
+term: {start: 2026-01-01, end: 2026-12-31}
+currency: USD
+programs:
+  - {id: q1, lead_type: webinar, cpl: 10.00, monthly_volume: 10}
+acceptance: {reject_free_email: false, require_consent: false, dedupe_days: 30}
+replacement: {window_days: 30, eligible_reasons: [duplicate], max_return_rate: 0.15, remedy: credit}
+thresholds: {fill_rate: {min: 0.95}}
+sql_window_days: 60
+escalation: {consecutive_breaches: 2}
+""",
+}
+
+
+def _bench_metrics_ready() -> bool:
+    try:
+        pipeline = importlib.import_module("scorecards.pipeline")
+    except ImportError:
+        return False
+    return hasattr(pipeline, "bench_metrics")
+
+
+@pytest.mark.skipif(not _bench_metrics_ready(), reason="scorecards.pipeline.bench_metrics missing")
+@pytest.mark.xfail(
+    reason="judge.py compares disqualified_reason untrimmed and case-sensitively: ' Student' "
+    "(lead L11) is not junk there; the SQL trims and lower-cases it"
+)
+def test_duckdb_and_pipeline_agree_on_the_hand_fixture(tmp_path: Path):
+    from scorecards.pipeline import bench_metrics
+
+    contracts = tmp_path / "contracts"
+    contracts.mkdir()
+    for name, text in FIXTURE_CONTRACTS.items():
+        (contracts / name).write_text(text)
+    deliveries, crm = tmp_path / "deliveries.parquet", tmp_path / "crm.parquet"
+    pl.DataFrame(DELIVERIES).write_parquet(deliveries)
+    pl.DataFrame(CRM).write_parquet(crm)
+    programs, acceptance = contract_tables(contracts)
+    ours = duckdb_metrics(deliveries, crm, programs, acceptance, MONTH, AS_OF)
+    theirs = bench_metrics(deliveries, crm, contracts, MONTH, AS_OF)
+    assert ours.get_column("delivered").sum() == 18
+    assert disagreements(theirs, ours) == []
