@@ -15,7 +15,7 @@ from typing import Protocol
 
 from scorecards.claims import Claim, ClaimLine
 from scorecards.documents.render import render_pdf, safe_output_path, write_atomic
-from scorecards.formatting import mask_email
+from scorecards.formatting import day, mask_email
 
 CSV_COLUMNS = (
     "claim_id",
@@ -84,15 +84,18 @@ def claim_csv(claim: Claim) -> bytes:
 
 
 def claim_context(claim: Claim, run: RunInfo) -> dict[str, object]:
-    """What claim.html shows; values are formatted in the template by the formatting filters."""
+    """What claim.html shows: base.html's `document` strings and the `claim` itself (its
+    numbers are formatted in the template by the formatting filters)."""
     return {
-        "title": f"Replacement claim {claim.claim_id}",
-        "document_title": "Replacement claim",
-        "subject": claim.vendor_name,
-        "run_id": run.run_id,
-        "as_of": run.as_of,
+        "document": {
+            "title": f"Replacement claim {claim.claim_id} — {claim.vendor_name}",
+            "header_left": claim.vendor_name,
+            "header_right": "Replacement claim",
+            "created": day(run.as_of),
+            "as_of": day(run.as_of),
+            "run_id": run.run_id,
+        },
         "claim": claim,
-        "return_cap_percent": claim.max_return_rate,
     }
 
 

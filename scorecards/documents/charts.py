@@ -1,0 +1,184 @@
+"""SVG charts for the documents (altair + vl-convert), embedded as data: URIs.
+
+Why altair: the SVG keeps real `<text>` in DejaVu Sans (the documents' font, installed where the
+PDF is made), the spec is plain data we can build from a frame without loops, and vl-convert
+renders it without a browser or a timestamp. Sizes are fixed, so the same frame gives the same
+bytes. The first chart pays for the JS runtime start (~0.6 s); later ones ~0.03 s.
+
+Charts only draw values they are given; they compute nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import altair as alt
+import polars as pl
+import vl_convert
+
+FONT = "DejaVu Sans"
+INK = "#1f2933"
+MUTED = "#6b7280"
+GRID = "#e5e7eb"
+
+# One colour per metric, shared by its line and its threshold rule.
+TREND_METRICS = {
+    "sql_rate": ("SQL rate", "#1d4ed8"),
+    "invalid_rate": ("Invalid rate", "#b91c1c"),
+    "fill_rate": ("Fill rate", "#0f766e"),
+}
+SHARE_COLOURS = {"Spend share": "#94a3b8", "SQL share": "#1d4ed8"}
+
+_CONFIG: dict[str, Any] = {
+    "font": FONT,
+    "background": "white",
+    "view": {"stroke": None},
+    "axis": {
+        "labelFont": FONT,
+        "titleFont": FONT,
+        "labelColor": INK,
+        "titleColor": MUTED,
+        "labelFontSize": 10,
+        "titleFontSize": 10,
+        "titleFontWeight": "normal",
+        "gridColor": GRID,
+        "domainColor": MUTED,
+        "tickColor": MUTED,
+    },
+    "legend": {
+        "labelFont": FONT,
+        "titleFont": FONT,
+        "labelFontSize": 10,
+        "labelColor": INK,
+        "orient": "bottom",
+        "direction": "horizontal",
+        "title": None,
+        "symbolStrokeWidth": 2,
+    },
+}
+
+
+def svg_data_uri(svg: str) -> str:
+    """An SVG as a data: URI: rendered in an <img>, it cannot inject markup into the page."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def _to_svg(chart: alt.TopLevelMixin) -> str:
+    svg: str = vl_convert.vegalite_to_svg(chart.to_dict(), config=_CONFIG)
+    return svg
+
+
+def trend_svg(trend: pl.DataFrame, thresholds: pl.DataFrame) -> str:
+    """Six-month trend of one vendor: a line per metric, the contract limits as rules.
+
+    `trend`: month (str), month_label (str), metric, value (Float64), provisional (Boolean),
+    long format, one row per month x metric. `thresholds`: metric, limit (Float64).
+    Provisional points (an immature month's downstream figure) are drawn hollow on a dashed,
+    lighter line; final figures solid.
+    """
+    names = [name for name, _ in TREND_METRICS.values()]
+    colours = [colour for _, colour in TREND_METRICS.values()]
+    labels = pl.DataFrame(
+        {"metric": list(TREND_METRICS), "series": names}, schema_overrides={"metric": pl.String}
+    )
+    data = (
+        trend.join(labels, on="metric", how="inner")
+        .select("month", "month_label", "series", "value", "provisional")
+        .sort("series", "month")
+    )
+    rules = thresholds.join(labels, on="metric", how="inner").select("series", "limit")
+    month_order = data.select("month", "month_label").unique().sort("month")["month_label"]
+
+    colour = alt.Color("series:N", scale=alt.Scale(domain=names, range=colours), title=None)
+    x = alt.X(
+        "month_label:N",
+        sort=list(month_order),
+        title=None,
+        axis=alt.Axis(labelAngle=0, grid=False),
+    )
+
+    def panel(series: list[str], height: int, zero: bool) -> alt.LayerChart | alt.FacetChart:
+        """Lines of `series` on their own y scale: fill rate sits near 100%, the others low."""
+        y = alt.Y(
+            "value:Q",
+            title=None,
+            axis=alt.Axis(format=".0%", tickCount=4),
+            scale=alt.Scale(zero=zero, nice=True),
+        )
+        keep = alt.FieldOneOfPredicate(field="series", oneOf=series)
+        base = alt.Chart(alt.Data(values=data.to_dicts())).transform_filter(keep)
+        every_month = base.mark_line(strokeWidth=1.5, strokeDash=[4, 3], opacity=0.55).encode(
+            x=x, y=y, color=colour
+        )
+        final_months = (
+            base.transform_filter("!datum.provisional")
+            .mark_line(strokeWidth=2)
+            .encode(x=x, y=y, color=colour)
+        )
+        points = base.mark_point(size=36, strokeWidth=1.5).encode(
+            x=x,
+            y=y,
+            color=colour,
+            fill=alt.condition("datum.provisional", alt.value("white"), colour),
+            opacity=alt.condition("datum.provisional", alt.value(0.6), alt.value(1.0)),
+        )
+        limit_rules = (
+            alt.Chart(alt.Data(values=rules.to_dicts()))
+            .transform_filter(keep)
+            .mark_rule(strokeDash=[2, 2], strokeWidth=1, opacity=0.8)
+            .encode(y="limit:Q", color=colour)
+        )
+        return alt.layer(limit_rules, every_month, final_months, points, width=440, height=height)
+
+    chart = (
+        alt.vconcat(
+            panel(["Fill rate"], 60, zero=False),
+            panel(["SQL rate", "Invalid rate"], 120, zero=True),
+            spacing=8,
+        )
+        .resolve_scale(y="independent")
+        .configure(**_CONFIG)
+    )
+    return _to_svg(chart)
+
+
+def share_svg(shares: pl.DataFrame) -> str:
+    """Spend share vs SQL share per vendor, as grouped horizontal bars.
+
+    `shares`: vendor_name, rank (Int64), spend_share, sql_share (Float64 in [0, 1]).
+    A vendor whose SQL bar is shorter than its spend bar buys less than its share of pipeline.
+    """
+    long = (
+        shares.unpivot(
+            on=["spend_share", "sql_share"],
+            index=["vendor_name", "rank"],
+            variable_name="measure",
+            value_name="share",
+        )
+        .with_columns(
+            pl.col("measure").replace_strict(
+                {"spend_share": "Spend share", "sql_share": "SQL share"}, return_dtype=pl.String
+            ),
+            pl.col("share").fill_null(0.0),
+        )
+        .sort("rank", "measure")
+    )
+    order = list(shares.sort("rank")["vendor_name"])
+    chart = (
+        alt.Chart(alt.Data(values=long.to_dicts()))
+        .mark_bar()
+        .encode(
+            y=alt.Y("vendor_name:N", sort=order, title=None, axis=alt.Axis(labelLimit=170)),
+            yOffset=alt.YOffset("measure:N", sort=list(SHARE_COLOURS)),
+            x=alt.X("share:Q", title=None, axis=alt.Axis(format=".0%", tickCount=5)),
+            color=alt.Color(
+                "measure:N",
+                scale=alt.Scale(domain=list(SHARE_COLOURS), range=list(SHARE_COLOURS.values())),
+                title=None,
+            ),
+        )
+        .properties(width=330, height=alt.Step(26))
+        .configure(**_CONFIG)
+    )
+    return _to_svg(chart)
