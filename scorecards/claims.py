@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
@@ -123,8 +123,12 @@ def claim_lines(
     None means every month that still has a day in its contract's window (the sweep).
     Leads delivered after `as_of` are not known yet and left out.
     """
-    delivered = leads.group_by("vendor_id", "program_id", "month").agg(
-        delivered=pl.len().cast(pl.Int64)
+    # the cap's denominator, as known on the as-of date (a re-run of an old as-of date on a
+    # later export must not count leads delivered after it)
+    delivered = (
+        leads.filter(pl.col("delivery_date") <= as_of)
+        .group_by("vendor_id", "program_id", "month")
+        .agg(delivered=pl.len().cast(pl.Int64))
     )
     prior = ledger.group_by("vendor_id", "program_id", "month").agg(
         prior_claimed=pl.len().cast(pl.Int64)
@@ -167,7 +171,15 @@ def claim_lines(
             already=pl.col("ledger_claim_id").is_not_null(),
             expired=age_days > pl.col("window_days"),
         )
-        .sort("vendor_id", "program_id", "month", "delivered_at", "vendor_lead_id", "source_file")
+        .sort(
+            "vendor_id",
+            "program_id",
+            "month",
+            "delivered_at",
+            "vendor_lead_id",
+            "source_file",
+            "source_line",
+        )
     )
 
     candidate = ~pl.col("already") & ~pl.col("expired")
@@ -196,7 +208,14 @@ def claim_lines(
             .otherwise(pl.col("claim_id"))
         )
         .select([pl.col(name).cast(dtype) for name, dtype in CLAIM_LINE_SCHEMA.items()])
-        .sort("vendor_id", "contract_id", "delivered_at", "vendor_lead_id", "source_file")
+        .sort(
+            "vendor_id",
+            "contract_id",
+            "delivered_at",
+            "vendor_lead_id",
+            "source_file",
+            "source_line",
+        )
     )
 
 
@@ -256,7 +275,7 @@ class ClaimLine:
 
     vendor_lead_id: str
     program_id: str
-    delivered_at: Any
+    delivered_at: datetime
     delivery_date: date
     claim_deadline: date
     email: str

@@ -176,6 +176,27 @@ def test_cap_is_floor_of_return_rate_times_delivered_invalid_included() -> None:
     assert dispositions(lines) == {"A": "claim", "B": "claim", "C": "over_cap"}
 
 
+def test_cap_counts_only_leads_delivered_by_as_of() -> None:
+    # on 2026-10-31: 2 invalid + 2 accepted -> cap floor(0.5 x 4) = 2; the 4 accepted
+    # delivered later in a re-run's export must not raise it to floor(0.5 x 8) = 4
+    leads = leads_frame(
+        lead("A", date(2026, 10, 10)),
+        lead("B", date(2026, 10, 11)),
+        lead("C", date(2026, 10, 12)),
+        *accepted(1, date(2026, 10, 5)),
+        *[lead(f"LATER{i}", date(2026, 11, 3), status="accepted") for i in range(4)],
+    )
+    lines = claim_lines(
+        leads.with_columns(month=pl.lit("2026-10")),
+        PROGRAMS,
+        terms(max_return_rate=0.5),
+        AS_OF,
+        empty_ledger(),
+        ["2026-10"],
+    )
+    assert dispositions(lines) == {"A": "claim", "B": "claim", "C": "over_cap"}
+
+
 def test_cap_survives_binary_rounding_of_the_rate() -> None:
     # 0.29 x 100 is 28.999999999999996 in floating point; the cap is still 29
     invalid = [lead(f"I{i:03d}", date(2026, 10, 10)) for i in range(30)]
@@ -499,3 +520,14 @@ def test_replacement_terms_reads_each_contracts_replacement_section() -> None:
         "max_return_rate": 0.1,
         "remedy": "replace",
     }
+
+
+def test_claim_documents_are_identical_bytes_on_a_rerun(tmp_path: object) -> None:
+    from pathlib import Path
+
+    (claim,) = claims_by_vendor(_claim_with_everything())
+    run = Run("run-42", date(2026, 11, 2))
+    first = write_claim(claim, Path(str(tmp_path)) / "one", run)
+    second = write_claim(claim, Path(str(tmp_path)) / "two", run)
+    for a, b in zip(first, second, strict=True):
+        assert a.read_bytes() == b.read_bytes()
