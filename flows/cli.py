@@ -1,0 +1,196 @@
+"""`scorecards`: the command line. Every command maps a user's words onto a flow or a step.
+
+Exit codes: 0 done; 1 done, but something needs a look (a document failed, a check found
+problems); 2 a mistake in the command or the inputs, said in one sentence.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from scorecards.errors import UserError
+
+# Prefect is quiet unless asked: no telemetry offline, no INFO chatter on a person's terminal.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
+# WeasyPrint warns on every PDF that it subsets fonts with fontTools (no libharfbuzz-subset on
+# a fresh machine): harmless, and the bytes stay deterministic through SOURCE_DATE_EPOCH.
+logging.getLogger("weasyprint").setLevel(logging.ERROR)
+logging.getLogger("fontTools").setLevel(logging.ERROR)
+# the temporary server takes ~15 s to start on a 2-core machine, longer when it is busy
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+app = typer.Typer(
+    name="scorecards",
+    help="Hold lead vendors to their contracts: judge every lead, score every vendor, file claims.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+DataOption = Annotated[
+    Path, typer.Option("--data", help="Folder with deliveries/, crm/, suppression/.")
+]
+ContractsOption = Annotated[
+    Path, typer.Option("--contracts", help="Folder of contract YAML files.")
+]
+OutOption = Annotated[Path, typer.Option("--out", help="Where outputs are written.")]
+HistoryOption = Annotated[
+    str, typer.Option("--history", help="History store: a folder or an object-store URI (s3://…).")
+]
+AsOfOption = Annotated[
+    str | None, typer.Option("--as-of", help="As-of date YYYY-MM-DD (default: today, UTC).")
+]
+
+
+def month_arg(value: str | None, flag: str) -> str | None:
+    if value is not None and not MONTH.match(value):
+        raise UserError(f"{flag} must be a month written YYYY-MM (got '{value}')")
+    return value
+
+
+def day_arg(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"--as-of must be a date written YYYY-MM-DD (got '{value}')") from None
+
+
+def folder_arg(path: Path, flag: str) -> Path:
+    if not path.is_dir():
+        raise UserError(f"{flag} {path} is not a folder")
+    return path
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """A user's mistake is one sentence and exit code 2, never a traceback."""
+    try:
+        yield
+    except UserError as exc:
+        errors.print(f"[bold red]error:[/] {exc.sentence}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def _preflight(data: Path, contracts: Path) -> None:
+    """Refuse a bad contract before any flow starts (SPEC §9: nothing runs on it)."""
+    from scorecards.contracts import load_contracts
+
+    folder_arg(contracts, "--contracts")
+    folder_arg(data, "--data")
+    load_contracts(contracts)
+
+
+def _with_progress(message: str, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    with console.status(message, spinner="dots"):
+        return work()
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    table = Table(title=f"Vendors, {summary['month']} (as of {summary['as_of']})", show_lines=False)
+    table.add_column("vendor")
+    table.add_column("verdict")
+    table.add_column("reason", overflow="fold")
+    colours = {"on track": "green", "review": "yellow", "replace": "red"}
+    for row in summary["verdicts"]:
+        colour = colours.get(row["verdict"], "white")
+        table.add_row(row["vendor_id"], f"[{colour}]{row['verdict']}[/]", row["reason"])
+    console.print(table)
+    console.print(
+        f"{summary['leads']:,} leads judged, {summary['quarantined']:,} rows quarantined, "
+        f"reconciled: {'yes' if summary['balanced'] else '[red]NO[/]'}; "
+        f"{summary['claim_lines']:,} claim lines filed. Outputs in [bold]{summary['out']}[/]."
+    )
+    for name, error in sorted((summary.get("failed") or {}).items()):
+        errors.print(f"[bold red]failed:[/] {name}: {error}", highlight=False)
+
+
+@app.command()
+def run(
+    month: Annotated[
+        str | None, typer.Option("--month", help="Report month YYYY-MM (default: last month).")
+    ] = None,
+    as_of: AsOfOption = None,
+    data: DataOption = Path("data"),
+    contracts: ContractsOption = Path("contracts"),
+    out: OutOption = Path("out"),
+    history: HistoryOption = "history",
+) -> None:
+    """Run the monthly job: judge every lead, score every vendor, write PDFs and claims.
+
+    Example: scorecards run --month 2026-10 --as-of 2026-11-05
+    """
+    with user_errors():
+        month = month_arg(month, "--month")
+        day = day_arg(as_of)
+        _preflight(data, contracts)
+    from flows.monthly import monthly_scorecards
+
+    summary = _with_progress(
+        f"Scoring vendors for {month or 'last month'}…",
+        lambda: monthly_scorecards(
+            month=month,
+            as_of=day,
+            data=str(data),
+            contracts=str(contracts),
+            out=str(out),
+            history=history,
+        ),
+    )
+    _print_summary(summary)
+    if summary.get("failed") or not summary["balanced"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def check(
+    data: DataOption = Path("data"),
+    contracts: ContractsOption = Path("contracts"),
+) -> None:
+    """Validate contracts and inputs; write nothing. Exit 1 when anything needs fixing.
+
+    Example: scorecards check --data data --contracts contracts
+    """
+    from scorecards.checks import check_inputs
+
+    with user_errors():
+        folder_arg(contracts, "--contracts")
+        folder_arg(data, "--data")
+        report = check_inputs(data, contracts)
+    for line in report.lines:
+        console.print(line, highlight=False, soft_wrap=True)
+    for problem in report.problems:
+        errors.print(f"[red]problem:[/] {problem}", highlight=False, soft_wrap=True)
+    for warning in report.warnings:
+        errors.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    if report.problems:
+        raise typer.Exit(1)
+    console.print("[green]All contracts and inputs check out.[/]")
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app(prog_name="scorecards")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

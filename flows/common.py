@@ -1,0 +1,45 @@
+"""What every flow shares: parameter defaults and the summary artifact."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+
+def previous_month(today: date) -> str:
+    first = today.replace(day=1)
+    year, month = (first.year, first.month - 1) if first.month > 1 else (first.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+def month_and_as_of(month: str | None, as_of: date | None) -> tuple[str, date]:
+    """SPEC §8 defaults: the previous calendar month, as of today (UTC)."""
+    today = datetime.now(UTC).date()
+    return month or previous_month(as_of or today), as_of or today
+
+
+def publish_summary(summary: dict[str, Any]) -> None:
+    """A table artifact per run (vendors, verdicts, ...) and a note of where the outputs are."""
+    rows = summary.get("table") or [
+        {"vendor": v["vendor_id"], "verdict": v["verdict"], "reason": v["reason"]}
+        for v in summary.get("verdicts", [])
+    ]
+    create_table_artifact(
+        table=rows,
+        key=f"scorecards-{summary['month']}",
+        description=f"Vendor verdicts for {summary['month']} as of {summary['as_of']}",
+    )
+    failed = summary.get("failed") or {}
+    lines = [
+        f"# Scorecards {summary['month']} (as of {summary['as_of']})",
+        f"Outputs: `{summary['out']}`  ",
+        f"Leads judged: {summary['leads']}, quarantined rows: {summary['quarantined']}, "
+        f"reconciled: {'yes' if summary['balanced'] else 'NO'}  ",
+        f"Claim lines filed: {summary['claim_lines']}",
+    ]
+    if failed:
+        lines.append("\n## Documents that failed\n")
+        lines += [f"- {name}: {error}" for name, error in sorted(failed.items())]
+    create_markdown_artifact(markdown="\n".join(lines), key=f"outputs-{summary['month']}")

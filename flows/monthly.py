@@ -1,0 +1,91 @@
+"""The monthly run as a Prefect flow: reads, judges, measures, renders, publishes, records.
+
+Orchestration only: every step is a function of `scorecards`. Tasks pass paths and small
+values, never DataFrames (prefect hashes task inputs; see STACK_NOTES), so any task runner —
+threads, processes or a Dask cluster — can run them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task, unmapped
+from prefect.cache_policies import NO_CACHE
+
+from flows.common import month_and_as_of, publish_summary
+from scorecards import steps
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def compute_and_stage(
+    month: str, as_of: date, data: str, contracts: str, out: str, history: str
+) -> dict[str, Any]:
+    """Read every input (retried: files on shared storage come and go), judge and measure, and
+    write the month's data outputs into a staging folder."""
+    return steps.compute_and_stage(month, as_of, Path(data), Path(contracts), Path(out), history)
+
+
+@task(cache_policy=NO_CACHE)
+def render_scorecard(staged: dict[str, Any], vendor_id: str) -> str:
+    return str(steps.render_scorecard(staged, vendor_id))
+
+
+@task(cache_policy=NO_CACHE)
+def render_portfolio(staged: dict[str, Any]) -> str:
+    return str(steps.render_portfolio(staged))
+
+
+@task(cache_policy=NO_CACHE)
+def write_claims(staged: dict[str, Any]) -> dict[str, Any]:
+    return steps.write_month_claims(staged)
+
+
+@task(cache_policy=NO_CACHE)
+def publish(staged: dict[str, Any], documents: dict[str, Any]) -> dict[str, Any]:
+    return steps.publish(staged, documents)
+
+
+@flow(name="monthly-scorecards", log_prints=True)
+def monthly_scorecards(
+    month: str | None = None,
+    as_of: date | None = None,
+    data: str = "data",
+    contracts: str = "contracts",
+    out: str = "out",
+    history: str = "history",
+) -> dict[str, Any]:
+    """Judge every lead delivered up to `month` (default: last month), score every vendor against
+    its contract, write the scorecards, the portfolio and the month's replacement claims."""
+    logger = get_run_logger()
+    month, as_of = month_and_as_of(month, as_of)
+    staged = compute_and_stage(month, as_of, data, contracts, out, history)
+    logger.info("%s: %s leads judged, %s vendors", month, staged["leads"], len(staged["vendors"]))
+    scorecards = render_scorecard.map(unmapped(staged), staged["vendors"])  # type: ignore[arg-type]
+    portfolio = render_portfolio.submit(staged)
+    claims = write_claims.submit(staged)
+    documents, failed = gathered(
+        {f"scorecard {v}": f for v, f in zip(staged["vendors"], scorecards, strict=True)}
+        | {"portfolio": portfolio, "claims": claims}
+    )
+    for name, error in failed.items():
+        logger.error("%s failed: %s", name, error)
+    summary = publish(
+        staged, {"files": documents, "claims": documents.get("claims", {}), "failed": failed}
+    )
+    summary["failed"] = failed
+    publish_summary(summary)
+    return summary
+
+
+def gathered(futures: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Each future's result, or its error: one vendor's failing document stops no other."""
+    results: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+    for name, future in futures.items():
+        try:
+            results[name] = future.result()
+        except Exception as exc:  # reported in the run's summary, the others still publish
+            failed[name] = f"{type(exc).__name__}: {exc}"
+    return results, failed

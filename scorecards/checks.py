@@ -1,0 +1,72 @@
+"""`scorecards check`: everything a run would refuse or quarantine, said before a run, writing
+nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from scorecards.contracts import contract_problems, load_contracts
+from scorecards.crm import read_crm
+from scorecards.ingest import read_deliveries, read_suppression
+
+# The claims sweep runs weekly by default (SPEC §6); a shorter claim window can lapse between sweeps.
+DEFAULT_SWEEP_DAYS = 7
+SHOWN_ROWS = 20
+
+
+@dataclass
+class CheckReport:
+    lines: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def window_warnings(contracts: list, sweep_days: int = DEFAULT_SWEEP_DAYS) -> list[str]:  # type: ignore[type-arg]
+    """Contracts whose claim window is shorter than the sweep interval (SPEC §6)."""
+    return [
+        f"{c.source.name}: contract {c.contract_id} allows claims for {c.replacement.window_days} days, "
+        f"shorter than the {sweep_days}-day claims sweep: sweep more often or claims will lapse"
+        for c in contracts
+        if c.replacement.window_days < sweep_days
+    ]
+
+
+def check_inputs(
+    data: Path, contracts_dir: Path, sweep_days: int = DEFAULT_SWEEP_DAYS
+) -> CheckReport:
+    report = CheckReport()
+    problems = contract_problems(contracts_dir)
+    if problems:
+        report.problems += [p.sentence for p in problems]
+        return report  # nothing is read against contracts that did not validate
+    portfolio = load_contracts(contracts_dir)
+    report.lines.append(
+        f"{len(portfolio.contracts)} contracts for {len(portfolio.vendor_ids)} vendors validate."
+    )
+    report.warnings += window_warnings(portfolio.contracts, sweep_days)
+    ingested = read_deliveries(data / "deliveries", portfolio)
+    crm = read_crm(data / "crm")
+    _, suppression_files, suppression_problems = read_suppression(data / "suppression")
+    quarantine = pl.concat(
+        [
+            ingested.quarantine,
+            crm.quarantine.select(ingested.quarantine.columns),
+            suppression_problems,
+        ],
+        how="vertical_relaxed",
+    )
+    files = [*ingested.files, *crm.files, *suppression_files]
+    report.lines.append(
+        f"{len(files)} input files, {sum(f.rows for f in files):,} rows read; "
+        f"{ingested.deliveries.height:,} deliveries attributed."
+    )
+    sentences = quarantine["error"].to_list()
+    report.problems += sentences[:SHOWN_ROWS]
+    if len(sentences) > SHOWN_ROWS:
+        report.problems.append(
+            f"… and {len(sentences) - SHOWN_ROWS} more rows that a run would quarantine."
+        )
+    return report
