@@ -27,7 +27,7 @@ from scorecards.documents.render import TEMPLATES_DIR, RefusedURL, SafeFetcher, 
 from scorecards.documents.scorecard import followup_sentence
 
 AS_OF = date(2026, 11, 5)
-RUN = {"run_id": "r-20261105-test", "as_of": AS_OF, "month": "2026-10"}
+RUN: dict[str, Any] = {"run_id": "r-20261105-test", "as_of": AS_OF, "month": "2026-10"}
 ACME = "acme-syndication"
 BETA = "beta-webinars"
 MONTHS = ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
@@ -392,6 +392,13 @@ def frames() -> dict[str, pl.DataFrame]:
     }
 
 
+def scorecard_frames(
+    frames: dict[str, pl.DataFrame],
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """metrics, statuses, verdicts, leads: scorecard_context's frame arguments, in order."""
+    return frames["metrics"], frames["statuses"], frames["verdicts"], frames["leads"]
+
+
 def pdf_pages(path_or_bytes: Path | bytes) -> list[str]:
     data = path_or_bytes if isinstance(path_or_bytes, bytes) else path_or_bytes.read_bytes()
     return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
@@ -407,7 +414,7 @@ def scorecard_pages(
     frames: dict[str, pl.DataFrame], tmp_path_factory: pytest.TempPathFactory
 ) -> list[str]:
     out = tmp_path_factory.mktemp("scorecards")
-    path = write_scorecard(ACME, "2026-10", *frames.values(), RUN, out)
+    path = write_scorecard(ACME, "2026-10", *scorecard_frames(frames), RUN, out)
     assert path == out / f"{ACME}.pdf"
     return pdf_pages(path)
 
@@ -461,7 +468,7 @@ def test_scorecard_invalid_reasons_count_and_value_from_leads(scorecard_pages):
     assert "Duplicate 10 $850.00" in text
     assert "Free email 8 $680.00" in text
     assert "Junk" not in text  # September's and the other vendor's leads are not October's
-    assert "Invalid leads (invoiced risk) 30 $2,550.00" in text
+    assert "Total (invoiced risk) 30 $2,550.00" in text
 
 
 def test_scorecard_followup_diagnostic_when_execution_limited(scorecard_pages):
@@ -520,7 +527,7 @@ def test_scorecard_for_unknown_vendor_is_a_user_error(frames):
     from scorecards.errors import UserError
 
     with pytest.raises(UserError, match="no verdict for vendor 'nobody'"):
-        scorecard_context("nobody", "2026-10", *frames.values(), RUN)
+        scorecard_context("nobody", "2026-10", *scorecard_frames(frames), RUN)
 
 
 # --- portfolio -----------------------------------------------------------------------------------
@@ -633,7 +640,7 @@ def test_safe_output_path_keeps_clean_ids_and_separates_changed_ones(tmp_path):
 
 
 def test_same_inputs_give_identical_bytes(frames, tmp_path):
-    context = scorecard_context(ACME, "2026-10", *frames.values(), RUN)
+    context = scorecard_context(ACME, "2026-10", *scorecard_frames(frames), RUN)
     first = render_pdf("scorecard.html", context, tmp_path / "a.pdf", as_of=AS_OF)
     second = render_pdf("scorecard.html", context, tmp_path / "b.pdf", as_of=AS_OF)
     assert first == second

@@ -39,8 +39,8 @@ _CONFIG: dict[str, Any] = {
         "titleFont": FONT,
         "labelColor": INK,
         "titleColor": MUTED,
-        "labelFontSize": 10,
-        "titleFontSize": 10,
+        "labelFontSize": 9,
+        "titleFontSize": 9,
         "titleFontWeight": "normal",
         "gridColor": GRID,
         "domainColor": MUTED,
@@ -49,7 +49,7 @@ _CONFIG: dict[str, Any] = {
     "legend": {
         "labelFont": FONT,
         "titleFont": FONT,
-        "labelFontSize": 10,
+        "labelFontSize": 9,
         "labelColor": INK,
         "orient": "bottom",
         "direction": "horizontal",
@@ -91,19 +91,21 @@ def trend_svg(trend: pl.DataFrame, thresholds: pl.DataFrame) -> str:
     month_order = data.select("month", "month_label").unique().sort("month")["month_label"]
 
     colour = alt.Color("series:N", scale=alt.Scale(domain=names, range=colours), title=None)
-    x = alt.X(
-        "month_label:N",
-        sort=list(month_order),
-        title=None,
-        axis=alt.Axis(labelAngle=0, grid=False),
-    )
 
-    def panel(series: list[str], height: int, zero: bool) -> alt.LayerChart | alt.FacetChart:
+    def panel(
+        series: list[str], height: int, zero: bool, month_labels: bool
+    ) -> alt.LayerChart | alt.FacetChart:
         """Lines of `series` on their own y scale: fill rate sits near 100%, the others low."""
+        x = alt.X(
+            "month_label:N",
+            sort=list(month_order),
+            title=None,
+            axis=alt.Axis(labelAngle=0, grid=False, labels=month_labels, ticks=month_labels),
+        )
         y = alt.Y(
             "value:Q",
             title=None,
-            axis=alt.Axis(format=".0%", tickCount=4),
+            axis=alt.Axis(format=".0%", tickCount=max(2, height // 30)),
             scale=alt.Scale(zero=zero, nice=True),
         )
         keep = alt.FieldOneOfPredicate(field="series", oneOf=series)
@@ -129,12 +131,12 @@ def trend_svg(trend: pl.DataFrame, thresholds: pl.DataFrame) -> str:
             .mark_rule(strokeDash=[2, 2], strokeWidth=1, opacity=0.8)
             .encode(y="limit:Q", color=colour)
         )
-        return alt.layer(limit_rules, every_month, final_months, points, width=440, height=height)
+        return alt.layer(limit_rules, every_month, final_months, points, width=560, height=height)
 
     chart = (
         alt.vconcat(
-            panel(["Fill rate"], 60, zero=False),
-            panel(["SQL rate", "Invalid rate"], 120, zero=True),
+            panel(["Fill rate"], 60, zero=False, month_labels=False),
+            panel(["SQL rate", "Invalid rate"], 130, zero=True, month_labels=True),
             spacing=8,
         )
         .resolve_scale(y="independent")
@@ -169,7 +171,13 @@ def share_svg(shares: pl.DataFrame) -> str:
         alt.Chart(alt.Data(values=long.to_dicts()))
         .mark_bar()
         .encode(
-            y=alt.Y("vendor_name:N", sort=order, title=None, axis=alt.Axis(labelLimit=170)),
+            y=alt.Y(
+                "vendor_name:N",
+                sort=order,
+                title=None,
+                scale=alt.Scale(paddingInner=0.25),
+                axis=alt.Axis(labelLimit=200),
+            ),
             yOffset=alt.YOffset("measure:N", sort=list(SHARE_COLOURS)),
             x=alt.X("share:Q", title=None, axis=alt.Axis(format=".0%", tickCount=5)),
             color=alt.Color(
@@ -178,7 +186,7 @@ def share_svg(shares: pl.DataFrame) -> str:
                 title=None,
             ),
         )
-        .properties(width=330, height=alt.Step(26))
+        .properties(width=400, height=alt.Step(24))
         .configure(**_CONFIG)
     )
     return _to_svg(chart)

@@ -118,11 +118,12 @@ def portfolio_context(
                 "note": f"{judged_label} · {fmt.count(judged_total.get('sql'))} SQLs",
             },
             {
-                "label": "Verdicts",
-                "value": " / ".join(
-                    fmt.count(verdict_counts.get(word, 0)) for word in fmt.VERDICT_CLASSES
+                "label": "Vendors",
+                "value": fmt.count(month_verdicts.height),
+                "note": " · ".join(
+                    f"{fmt.count(verdict_counts.get(word, 0))} {word}"
+                    for word in fmt.VERDICT_CLASSES
                 ),
-                "note": "on track / review / replace",
             },
         ],
         "vendors": [
