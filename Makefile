@@ -1,0 +1,34 @@
+# Two commands for people (README): `make demo` and `make test`. Needs only python3 (and make).
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+MONTH ?= 2026-10
+AS_OF ?= 2026-11-05
+
+.PHONY: demo setup test lint bench sample golden clean
+
+setup:  ## install uv if missing, then exactly the locked environment
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv || $(PYTHON) -m pip install --quiet --user uv
+	@$(UV) sync --locked --quiet
+
+demo: setup  ## run the monthly job on the bundled sample portfolio; PDFs land in out/
+	$(UV) run --locked scorecards run --month $(MONTH) --as-of $(AS_OF)
+
+lint: setup
+	$(UV) run --locked ruff check .
+	$(UV) run --locked ruff format --check .
+	$(UV) run --locked mypy
+
+test: lint  ## the whole test suite: lint, types, tests
+	$(UV) run --locked pytest
+
+bench: setup  ## 10 million leads, this project against DuckDB (prints a table)
+	$(UV) run --locked python bench/run.py --leads 10000000
+
+sample: setup  ## regenerate contracts/ and data/ from the seeded generator
+	$(UV) run --locked python -m scorecards.sample --out . --seed 7
+
+golden: setup  ## re-pin the sample portfolio's golden numbers (review the diff!)
+	UPDATE_GOLDEN=1 $(UV) run --locked pytest tests/test_golden.py
+
+clean:
+	rm -rf out history .pytest_cache .mypy_cache .ruff_cache
