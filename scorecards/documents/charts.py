@@ -175,7 +175,7 @@ def share_svg(shares: pl.DataFrame) -> str:
                 "vendor_name:N",
                 sort=order,
                 title=None,
-                scale=alt.Scale(paddingInner=0.25),
+                scale=alt.Scale(paddingInner=0.2),
                 axis=alt.Axis(labelLimit=200),
             ),
             yOffset=alt.YOffset("measure:N", sort=list(SHARE_COLOURS)),
@@ -186,7 +186,7 @@ def share_svg(shares: pl.DataFrame) -> str:
                 title=None,
             ),
         )
-        .properties(width=400, height=alt.Step(24))
+        .properties(width=400, height=alt.Step(17))
         .configure(**_CONFIG)
     )
     return _to_svg(chart)
