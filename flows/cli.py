@@ -188,6 +188,41 @@ def check(
     console.print("[green]All contracts and inputs check out.[/]")
 
 
+@app.command()
+def claims(
+    as_of: AsOfOption = None,
+    data: DataOption = Path("data"),
+    contracts: ContractsOption = Path("contracts"),
+    out: OutOption = Path("out"),
+    history: HistoryOption = "history",
+) -> None:
+    """Sweep replacement claims across every month still inside its claim window.
+
+    Writes out/claims/<claim_id>.pdf and .csv and records every claimed line in the ledger,
+    so no lead is ever claimed twice. Example: scorecards claims --as-of 2026-11-09
+    """
+    with user_errors():
+        day = day_arg(as_of)
+        _preflight(data, contracts)
+    from flows.claims import claims_sweep
+
+    summary = _with_progress(
+        "Sweeping replacement claims…",
+        lambda: claims_sweep(
+            as_of=day, data=str(data), contracts=str(contracts), out=str(out), history=history
+        ),
+    )
+    from scorecards.formatting import money
+
+    console.print(
+        f"{len(summary['claims'])} claims, {summary['claim_lines']:,} lines, "
+        f"{money(summary['credit_cents'])} asked; {summary['expired_lines']:,} lines already past "
+        f"their window, {summary['over_cap_lines']:,} over the cap. Files in [bold]{summary['out']}[/]."
+    )
+    for claim_id in summary["claims"]:
+        console.print(f"  {claim_id}", highlight=False)
+
+
 def main() -> None:  # pragma: no cover - console entry
     app(prog_name="scorecards")
 

@@ -84,12 +84,12 @@ def read_inputs(data_dir: Path, contracts_dir: Path) -> Inputs:
     )
 
 
-def run_id_for(month: str, as_of: date, files: list[FileRead]) -> str:
+def run_id_for(label: str, as_of: date, files: list[FileRead]) -> str:
     """Stable for the same inputs and as-of date, so re-runs give identical documents."""
     digest = hashlib.sha256()
     for f in sorted(files, key=lambda f: f.path):
         digest.update(f"{f.path}\0{f.sha256}\n".encode())
-    return f"{month}-{as_of:%Y%m%d}-{digest.hexdigest()[:8]}"
+    return f"{label}-{as_of:%Y%m%d}-{digest.hexdigest()[:8]}"
 
 
 def judged(inputs: Inputs, month: str, as_of: date) -> tuple[pl.DataFrame, pl.DataFrame]:

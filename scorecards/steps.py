@@ -18,7 +18,7 @@ from scorecards.contracts import load_contracts
 from scorecards.documents.claim import write_claim
 from scorecards.documents.portfolio import write_portfolio
 from scorecards.documents.scorecard import write_scorecard
-from scorecards.history import HistoryStore
+from scorecards.history import HistoryStore, file_claims
 from scorecards.outputs import (
     Staging,
     run_record,
@@ -29,7 +29,7 @@ from scorecards.outputs import (
 from scorecards.outputs import (
     publish as publish_folder,
 )
-from scorecards.pipeline import compute_month, read_inputs
+from scorecards.pipeline import compute_month, judged, read_inputs, run_id_for
 from scorecards.readers import FileRead
 
 FRAMES = ("leads", "metrics", "quarantine", "statuses", "verdicts", "history")
@@ -191,4 +191,32 @@ def publish(staged: dict[str, Any], documents: dict[str, Any]) -> dict[str, Any]
         "claim_lines": claimed,
         "documents": documents,
         "verdicts": verdicts.select("vendor_id", "verdict", "reason").to_dicts(),
+    }
+
+
+def sweep_claims(
+    as_of: date, data: Path, contracts: Path, out: Path, history: str
+) -> dict[str, Any]:
+    """SPEC §6 sweep: every claimable line of every month still in its window, filed as of
+    `as_of` into `out/claims/`; each claim's lines are recorded once its documents exist."""
+    inputs = read_inputs(data, contracts)
+    month = f"{as_of:%Y-%m}"
+    leads, _ = judged(inputs, month, as_of)
+    portfolio = inputs.portfolio
+    store = HistoryStore(history)
+    lines = claim_lines(
+        leads, portfolio.program_frame(), replacement_terms(portfolio), as_of, store.ledger(), None
+    )
+    run = RunInfo(run_id_for("sweep", as_of, inputs.files), as_of, month)
+    written = file_claims(lines, out / "claims", run, store)
+    claimed = lines.filter(pl.col("disposition") == "claim")
+    return {
+        "as_of": as_of.isoformat(),
+        "run_id": run.run_id,
+        "out": str(out / "claims"),
+        "claims": sorted({p.stem for p in written}),
+        "claim_lines": claimed.height,
+        "credit_cents": int(claimed["cpl_cents"].sum() or 0),
+        "expired_lines": lines.filter(pl.col("disposition") == "expired").height,
+        "over_cap_lines": lines.filter(pl.col("disposition") == "over_cap").height,
     }
