@@ -88,7 +88,8 @@ def months_between(first: str, last: str) -> list[str]:
 
 
 def _attempt_bucket() -> pl.Expr:
-    attempts = pl.col("attempts")
+    # SPEC §4: a lead with no CRM record (no attempts logged) is in the 0 bucket, not in 4+
+    attempts = pl.col("attempts").fill_null(0)
     return (
         pl.when(attempts <= 0)
         .then(pl.lit("0"))
