@@ -265,8 +265,9 @@ def with_rates(frame: pl.DataFrame, as_of: date, mature: pl.Expr | None = None) 
         _ratio("invalid", "delivered").alias("invalid_rate"),
         _ratio("sql", "accepted").alias("sql_rate"),
         _ratio("sal", "accepted").alias("sal_rate"),
+        # one division, so an exact amount (3 × $10.20 / 3) is exactly 10.2 against its limit
         pl.when(pl.col("sql") > 0)
-        .then(pl.col("spend_cents") / 100 / pl.col("sql"))
+        .then(pl.col("spend_cents") / (pl.col("sql") * 100))
         .alias("cost_per_sql"),
         _ratio("pipeline_cents", "spend_cents").alias("pipeline_per_dollar"),
         _ratio("attempts_4plus", "accepted").alias("share_worked_4plus"),
