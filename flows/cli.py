@@ -31,6 +31,10 @@ os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
 # a fresh machine): harmless, and the bytes stay deterministic through SOURCE_DATE_EPOCH.
 logging.getLogger("weasyprint").setLevel(logging.ERROR)
 logging.getLogger("fontTools").setLevel(logging.ERROR)
+# The CLI reports a failed run itself, in one sentence; Prefect's run loggers would add a
+# traceback for a user's mistake (an unknown vendor) before it could.
+for _name in ("prefect.flow_runs", "prefect.task_runs"):
+    logging.getLogger(_name).setLevel(logging.CRITICAL)
 # the temporary server takes ~15 s to start on a 2-core machine, longer when it is busy
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
@@ -92,13 +96,16 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(2) from None
 
 
-def _preflight(data: Path, contracts: Path) -> None:
+def _preflight(data: Path, contracts: Path, vendor: str | None = None) -> None:
     """Refuse a bad contract before any flow starts (SPEC §9: nothing runs on it)."""
     from scorecards.contracts import load_contracts
 
     folder_arg(contracts, "--contracts")
     folder_arg(data, "--data")
-    load_contracts(contracts)
+    portfolio = load_contracts(contracts)
+    if vendor is not None and vendor not in portfolio.vendor_ids:
+        known = ", ".join(sorted(portfolio.vendor_ids))
+        raise UserError(f"no contract names vendor '{vendor}' (known vendors: {known})")
 
 
 def _with_progress(message: str, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -221,6 +228,84 @@ def claims(
     )
     for claim_id in summary["claims"]:
         console.print(f"  {claim_id}", highlight=False)
+
+
+@app.command()
+def review(
+    vendor: Annotated[str, typer.Argument(help="The vendor's id, as in its contract.")],
+    from_month: Annotated[str, typer.Option("--from", help="First month YYYY-MM.")],
+    to_month: Annotated[str, typer.Option("--to", help="Last month YYYY-MM.")],
+    as_of: AsOfOption = None,
+    data: DataOption = Path("data"),
+    contracts: ContractsOption = Path("contracts"),
+    out: OutOption = Path("out"),
+    history: HistoryOption = "history",
+) -> None:
+    """Review one vendor over a range of months: writes out/reviews/<vendor>-<from>-<to>.pdf.
+
+    Example: scorecards review acme-syndication --from 2026-05 --to 2026-10
+    """
+    with user_errors():
+        month_arg(from_month, "--from")
+        month_arg(to_month, "--to")
+        if from_month > to_month:
+            raise UserError(f"--from {from_month} is after --to {to_month}")
+        day = day_arg(as_of)
+        _preflight(data, contracts, vendor)
+    from flows.review import vendor_review
+
+    with user_errors():
+        summary = _with_progress(
+            f"Reviewing {vendor}, {from_month} to {to_month}…",
+            lambda: vendor_review(
+                vendor=vendor,
+                from_month=from_month,
+                to_month=to_month,
+                as_of=day,
+                data=str(data),
+                contracts=str(contracts),
+                out=str(out),
+                history=history,
+            ),
+        )
+    console.print(f"Recommendation: [bold]{summary['recommendation']}[/]")
+    for reason in summary["reasons"]:
+        console.print(f"  - {reason}", highlight=False)
+    console.print(f"Review written to [bold]{summary['pdf']}[/].")
+
+
+@app.command()
+def serve(
+    data: DataOption = Path("data"),
+    contracts: ContractsOption = Path("contracts"),
+    out: OutOption = Path("out"),
+    history: HistoryOption = "history",
+    sweep_cron: Annotated[
+        str, typer.Option("--sweep-cron", help="When the claims sweep runs (cron, UTC).")
+    ] = "0 6 * * 1",
+) -> None:
+    """Serve the scheduled deployments: monthly run (06:00 UTC on the 2nd), claims sweep
+    (Mondays 06:00 UTC) and the on-demand review. Needs a Prefect server (PREFECT_API_URL).
+
+    Example: PREFECT_API_URL=http://127.0.0.1:4200/api scorecards serve
+    """
+    with user_errors():
+        _preflight(data, contracts)
+        if not os.environ.get("PREFECT_API_URL"):
+            raise UserError(
+                "schedules need a Prefect server, and the temporary one runs no scheduler: start "
+                "one with 'uv run prefect server start' and set "
+                "PREFECT_API_URL=http://127.0.0.1:4200/api (see README, 'Running on a schedule')"
+            )
+    from prefect import serve as prefect_serve
+
+    from flows.deployments import deployments
+
+    served = deployments(
+        data=str(data.resolve()), contracts=str(contracts.resolve()), out=str(out.resolve()),
+        history=history, sweep_cron=sweep_cron,
+    )  # fmt: skip
+    prefect_serve(*served, pause_on_shutdown=False)
 
 
 def main() -> None:  # pragma: no cover - console entry
