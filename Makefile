@@ -8,7 +8,7 @@ AS_OF ?= 2026-11-05
 
 setup:  ## install uv if missing, then exactly the locked environment
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv || $(PYTHON) -m pip install --quiet --user uv
-	@$(UV) sync --locked --quiet
+	@$(UV) sync --locked --all-extras --quiet
 
 demo: setup  ## run the monthly job on the bundled sample portfolio; PDFs land in out/
 	$(UV) run --locked scorecards run --month $(MONTH) --as-of $(AS_OF)

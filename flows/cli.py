@@ -142,6 +142,13 @@ def run(
     contracts: ContractsOption = Path("contracts"),
     out: OutOption = Path("out"),
     history: HistoryOption = "history",
+    runner: Annotated[
+        str, typer.Option("--runner", help="Where documents render: threads, processes or dask.")
+    ] = "threads",
+    dask_address: Annotated[
+        str | None,
+        typer.Option("--dask-address", help="A running Dask scheduler (tcp://host:8786)."),
+    ] = None,
 ) -> None:
     """Run the monthly job: judge every lead, score every vendor, write PDFs and claims.
 
@@ -151,11 +158,14 @@ def run(
         month = month_arg(month, "--month")
         day = day_arg(as_of)
         _preflight(data, contracts)
+        from flows.common import task_runner
+
+        chosen = task_runner(runner, dask_address)
     from flows.monthly import monthly_scorecards
 
     summary = _with_progress(
         f"Scoring vendors for {month or 'last month'}…",
-        lambda: monthly_scorecards(
+        lambda: monthly_scorecards.with_options(task_runner=chosen)(
             month=month,
             as_of=day,
             data=str(data),

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime
 from typing import Any
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
+
+from scorecards.errors import UserError
+
+RUNNERS = ("threads", "processes", "dask")
 
 
 def previous_month(today: date) -> str:
@@ -43,3 +49,26 @@ def publish_summary(summary: dict[str, Any]) -> None:
         lines.append("\n## Documents that failed\n")
         lines += [f"- {name}: {error}" for name, error in sorted(failed.items())]
     create_markdown_artifact(markdown="\n".join(lines), key=f"outputs-{summary['month']}")
+
+
+def task_runner(kind: str = "threads", dask_address: str | None = None) -> TaskRunner[Any]:
+    """Where documents render: threads (default), processes, or a Dask cluster — a running one
+    at `dask_address`, else a local cluster of one worker per core."""
+    workers = os.cpu_count() or 2
+    if kind == "threads":
+        return ThreadPoolTaskRunner(max_workers=workers)
+    if kind == "processes":
+        return ProcessPoolTaskRunner(max_workers=workers)
+    if kind == "dask":
+        try:
+            from prefect_dask import DaskTaskRunner
+        except ImportError:
+            raise UserError(
+                "the dask runner needs the optional extra: uv sync --locked --extra dask"
+            ) from None
+        if dask_address:
+            return DaskTaskRunner(address=dask_address)  # type: ignore[no-any-return]
+        return DaskTaskRunner(  # type: ignore[no-any-return]
+            cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True}
+        )
+    raise UserError(f"--runner must be one of {', '.join(RUNNERS)} (got '{kind}')")
