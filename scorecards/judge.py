@@ -33,18 +33,18 @@ JUNK_DISQUALIFICATIONS: tuple[str, ...] = (
     "no_such_person",
 )
 
-_ACCEPTANCE_SCHEMA = {
-    "contract_id": pl.String,
+_ACCEPTANCE_SCHEMA: dict[str, pl.DataType] = {
+    "contract_id": pl.String(),
     "acc_countries": pl.List(pl.String),
-    "acc_min_employees": pl.Int64,
-    "acc_max_employees": pl.Int64,
+    "acc_min_employees": pl.Int64(),
+    "acc_max_employees": pl.Int64(),
     "acc_job_levels": pl.List(pl.String),
     "acc_industries": pl.List(pl.String),
     "acc_required": pl.List(pl.String),
-    "acc_reject_free_email": pl.Boolean,
-    "acc_require_consent": pl.Boolean,
-    "acc_dedupe_days": pl.Int64,
-    "sql_window_days": pl.Int64,
+    "acc_reject_free_email": pl.Boolean(),
+    "acc_require_consent": pl.Boolean(),
+    "acc_dedupe_days": pl.Int64(),
+    "sql_window_days": pl.Int64(),
 }
 
 
@@ -252,23 +252,29 @@ _OUTCOME_COLUMNS = (
 def _with_outcomes(leads: pl.DataFrame, crm: pl.DataFrame) -> pl.DataFrame:
     """CRM outcome per lead: matched on (vendor_id, vendor_lead_id) where the CRM carries them
     (SPEC §2.3), else on email."""
+    key = ["vendor_id", "vendor_lead_id"]
     keyed = (
         crm.filter(pl.col("vendor_id").is_not_null() & pl.col("vendor_lead_id").is_not_null())
         .sort("vendor_id", "vendor_lead_id", "created_at", "crm_id", nulls_last=True)
-        .unique(["vendor_id", "vendor_lead_id"], keep="first", maintain_order=True)
-        .select(
-            "vendor_id", "vendor_lead_id", *[pl.col(c).alias(f"_k_{c}") for c in _OUTCOME_COLUMNS]
-        )
+        # a bounce on the lead's own record counts even when sales changed its address
+        .with_columns(pl.col("email_bounced").fill_null(False).any().over(key).alias("_k_bounced"))
+        .unique(key, keep="first", maintain_order=True)
+        .select(*key, "_k_bounced", *[pl.col(c).alias(f"_k_{c}") for c in _OUTCOME_COLUMNS])
     )
     by_email = _crm_by_email(crm).rename({c: f"_e_{c}" for c in _OUTCOME_COLUMNS})
     joined = leads.join(keyed, on=["vendor_id", "vendor_lead_id"], how="left").join(
         by_email, on="email", how="left"
     )
-    has_key = pl.col("_k_crm_id").is_not_null()
-    return joined.with_columns(
-        pl.when(has_key).then(pl.col(f"_k_{c}")).otherwise(pl.col(f"_e_{c}")).alias(f"_o_{c}")
-        for c in _OUTCOME_COLUMNS
-    ).drop([f"_k_{c}" for c in _OUTCOME_COLUMNS] + [f"_e_{c}" for c in _OUTCOME_COLUMNS])
+    has_key = pl.col("_k_bounced").is_not_null()  # never null on a key match; crm_id may be
+    return (
+        joined.with_columns(
+            pl.when(has_key).then(pl.col(f"_k_{c}")).otherwise(pl.col(f"_e_{c}")).alias(f"_o_{c}")
+            for c in _OUTCOME_COLUMNS
+        )
+        .with_columns((pl.col("_bounced") | pl.col("_k_bounced")).fill_null(False))
+        .drop([f"_k_{c}" for c in _OUTCOME_COLUMNS] + [f"_e_{c}" for c in _OUTCOME_COLUMNS])
+        .drop("_k_bounced")
+    )
 
 
 def _outcome_columns(as_of: date) -> list[pl.Expr]:
