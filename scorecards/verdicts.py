@@ -60,6 +60,10 @@ def status_expr() -> pl.Expr:
     SPEC §4: cost per SQL has no value when there is no SQL, yet a `max` on it is then a breach
     whenever money was spent."""
     value, limit = pl.col("value"), pl.col("limit")
+    # The band's edges as the contract's decimals give them: 1.1 × 0.1 is 0.11, not the float
+    # 0.11000000000000001 that would put a value of exactly 0.11 inside the band.
+    min_edge = ((1 + AT_RISK_BAND) * limit).round_sig_figs(12)
+    max_edge = ((1 - AT_RISK_BAND) * limit).round_sig_figs(12)
     is_min = pl.col("bound") == "min"
     spent_without_sql = (
         (pl.col("metric") == "cost_per_sql") & ~is_min & (pl.col("spend_cents").fill_null(0) > 0)
@@ -73,9 +77,9 @@ def status_expr() -> pl.Expr:
         .then(pl.lit("breach"))
         .when(~is_min & (value > limit))
         .then(pl.lit("breach"))
-        .when(is_min & (value < (1 + AT_RISK_BAND) * limit))
+        .when(is_min & (value < min_edge))
         .then(pl.lit("at_risk"))
-        .when(~is_min & (value > (1 - AT_RISK_BAND) * limit))
+        .when(~is_min & (value > max_edge))
         .then(pl.lit("at_risk"))
         .otherwise(pl.lit("pass"))
     )
