@@ -17,6 +17,8 @@ from scorecards.metrics import months_between
 
 DOWNSTREAM = ("sql_rate", "cost_per_sql", "sal_rate", "pipeline_per_dollar")
 BREACHES = ("breach", "breach (follow-up gap)")
+# SPEC §5: only these downstream thresholds, breached month after month, call for a replacement.
+REPLACE_METRICS = ("sql_rate", "cost_per_sql")
 AT_RISK_BAND = 0.10  # SPEC §5: within 10% of the limit, on the passing side
 
 _THRESHOLD_SCHEMA = {
@@ -202,7 +204,9 @@ def threshold_statuses(
 def _replace_runs(history: pl.DataFrame, statuses: pl.DataFrame) -> pl.DataFrame:
     """Downstream thresholds breached (not execution-limited) in each of the last N mature months
     up to the latest mature month: vendor_id, metric, the months."""
-    windows = statuses.filter(pl.col("kind") == "downstream", pl.col("judged_month").is_not_null())
+    windows = statuses.filter(
+        pl.col("metric").is_in(REPLACE_METRICS), pl.col("judged_month").is_not_null()
+    )
     rows = []
     for row in windows.iter_rows(named=True):  # a dozen vendors × two thresholds: not row data
         n = int(row["consecutive_breaches"])
