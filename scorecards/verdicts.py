@@ -225,7 +225,8 @@ def _replace_runs(history: pl.DataFrame, statuses: pl.DataFrame) -> pl.DataFrame
             pl.col("month").is_in(months),
             pl.col("status") == "breach",
         )
-        if seen.height == n:
+        # months, not rows: a month split between two contracts is judged under each of them
+        if seen["month"].n_unique() == n:
             rows.append({"vendor_id": row["vendor_id"], "metric": row["metric"], "months": months})
     return pl.DataFrame(
         rows, schema={"vendor_id": pl.String, "metric": pl.String, "months": pl.List(pl.String)}
