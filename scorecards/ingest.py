@@ -16,7 +16,14 @@ import polars as pl
 
 from scorecards import parsing
 from scorecards.errors import UserError
-from scorecards.readers import FileRead, input_files, read_table, relative_name, sha256_of
+from scorecards.readers import (
+    FileRead,
+    input_files,
+    read_table,
+    relative_name,
+    sha256_of,
+    unsupported_files,
+)
 from scorecards.schemas import QUARANTINE_SCHEMA, Deliveries, failures_as_quarantine
 
 Parser = Callable[[pl.Expr, pl.DataType], pl.Expr]
@@ -114,6 +121,16 @@ def canonical_headers(headers: Iterable[str], mapping: dict[str, str]) -> dict[s
     return renames
 
 
+def _clashing_headers(headers: list[str], renames: dict[str, str]) -> tuple[str, list[str]] | None:
+    """(column, the headers giving it) for the first column two headers would both give."""
+    final = [renames.get(h, h) for h in headers]
+    for target in final:
+        givers = [h for h, f in zip(headers, final, strict=True) if f == target]
+        if len(givers) > 1:
+            return target, givers
+    return None
+
+
 def _row_errors(raw: pl.DataFrame, implied_vendor: str | None) -> tuple[pl.Expr, pl.Expr]:
     """(field, message) of each row's first problem, in canonical column order; null if none."""
     fields: list[pl.Expr] = []
@@ -127,11 +144,12 @@ def _row_errors(raw: pl.DataFrame, implied_vendor: str | None) -> tuple[pl.Expr,
         if column == "vendor_id" and implied_vendor is not None:
             required = False
         bad_value = value.is_not_null() & parsed.is_null()
-        problem = pl.when(bad_value).then(
-            pl.format("'{}' is not {}", value.str.slice(0, 60), pl.lit(kind))
+        not_kind = pl.format("'{}' is not {}", value.str.slice(0, 60), pl.lit(kind))
+        problem: pl.Expr = (
+            pl.when(bad_value).then(not_kind).when(value.is_null()).then(pl.lit("is empty"))
+            if required
+            else pl.when(bad_value).then(not_kind)
         )
-        if required:
-            problem = problem.when(value.is_null()).then(pl.lit("is empty"))
         messages.append(problem)
         fields.append(pl.when(problem.is_not_null()).then(pl.lit(column)))
     return pl.coalesce(fields), pl.coalesce(messages)
@@ -180,9 +198,27 @@ def canonical_deliveries(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """One file's rows as (typed canonical rows, quarantine rows)."""
     original = [c for c in raw.columns if c not in SOURCE_COLUMNS]
-    renamed = raw.with_columns(_with_raw(raw, original)).rename(
-        canonical_headers(raw.columns, mapping)
-    )
+    renames = canonical_headers(raw.columns, mapping)
+    clash = _clashing_headers(original, renames)
+    if clash:
+        # two headers would give the same column: which one holds the value is unknowable
+        target, headers = clash
+        quoted = " and ".join(f"'{h}'" for h in headers)
+        clash_message = (
+            f"columns {quoted} {'both' if len(headers) == 2 else 'all'} give column '{target}'"
+        )
+        vendor_header = next((h for h in headers if renames.get(h, h) == "vendor_id"), None)
+        given = (
+            parsing.blank_to_null(pl.col("vendor_id"))
+            if "vendor_id" in original and vendor_header is None
+            else pl.lit(None, pl.String)
+        )
+        clashing = raw.with_columns(
+            _with_raw(raw, original),
+            pl.coalesce(given, pl.lit(implied_vendor, pl.String)).alias("vendor_id"),
+        )
+        return pl.DataFrame(), _quarantine_rows(clashing, pl.lit(target), pl.lit(clash_message))
+    renamed = raw.with_columns(_with_raw(raw, original)).rename(renames)
     given_vendor = (
         parsing.blank_to_null(pl.col("vendor_id"))
         if "vendor_id" in renamed.columns
@@ -195,11 +231,11 @@ def canonical_deliveries(
         if c not in renamed.columns and not (c == "vendor_id" and implied_vendor)
     ]
     if missing:
-        message = (
+        absent = (
             f"missing column '{missing[0]}' (the file has {', '.join(original) or 'no columns'})"
         )
         everything = _quarantine_rows(
-            renamed.with_columns(vendor), pl.lit(missing[0]), pl.lit(message)
+            renamed.with_columns(vendor), pl.lit(missing[0]), pl.lit(absent)
         )
         return pl.DataFrame(), everything
     field, message = _row_errors(renamed, implied_vendor)
@@ -267,7 +303,8 @@ def read_deliveries(folder: Path, portfolio: PortfolioLike) -> Ingested:
     frames: list[pl.DataFrame] = []
     quarantines: list[pl.DataFrame] = [empty_quarantine()]
     files: list[FileRead] = []
-    for path in input_files(folder):
+    # unsupported kinds go through read_table too, which reports them as a file problem
+    for path in sorted([*input_files(folder), *unsupported_files(folder)]):
         name = relative_name(path, root)
         inner = path.relative_to(folder).parts
         implied_vendor = inner[0] if len(inner) > 1 else None
@@ -291,7 +328,7 @@ def read_deliveries(folder: Path, portfolio: PortfolioLike) -> Ingested:
     for column, (parser, _) in DELIVERY_COLUMNS.items():
         if column not in deliveries.columns:
             deliveries = deliveries.with_columns(
-                parser(pl.lit(None, pl.String), pl.String).alias(column)
+                parser(pl.lit(None, pl.String), pl.String()).alias(column)
             )
     deliveries, unattributed = _attributed(deliveries, portfolio.program_frame())
     deliveries, invalid = failures_as_quarantine(deliveries, Deliveries)
@@ -305,7 +342,7 @@ def read_deliveries(folder: Path, portfolio: PortfolioLike) -> Ingested:
 
 def _empty_deliveries() -> pl.DataFrame:
     return pl.DataFrame(schema={"source_file": pl.String, "source_line": pl.Int64}).with_columns(
-        parser(pl.lit(None, pl.String), pl.String).alias(column)
+        parser(pl.lit(None, pl.String), pl.String()).alias(column)
         for column, (parser, _) in DELIVERY_COLUMNS.items()
     )
 

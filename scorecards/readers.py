@@ -36,17 +36,27 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def input_files(folder: Path) -> list[Path]:
-    """Every readable file below `folder`, in a stable order (hidden files skipped)."""
+def _visible_files(folder: Path) -> list[Path]:
+    """Files below `folder`, hidden files and Office lock files (`~$…`) skipped, sorted."""
     if not folder.is_dir():
         return []
     return sorted(
         p
         for p in folder.rglob("*")
         if p.is_file()
-        and p.suffix.lower() in READABLE_SUFFIXES
         and not any(part.startswith((".", "~$")) for part in p.relative_to(folder).parts)
     )
+
+
+def input_files(folder: Path) -> list[Path]:
+    """Every readable file below `folder`, in a stable order (hidden files skipped)."""
+    return [p for p in _visible_files(folder) if p.suffix.lower() in READABLE_SUFFIXES]
+
+
+def unsupported_files(folder: Path) -> list[Path]:
+    """Visible files below `folder` of a kind we cannot read: reported, never silently skipped
+    (SPEC §9: a delivery saved as .xls or .tsv would otherwise vanish from the run)."""
+    return [p for p in _visible_files(folder) if p.suffix.lower() not in READABLE_SUFFIXES]
 
 
 def relative_name(path: Path, root: Path) -> str:
@@ -88,7 +98,8 @@ def _read_xlsx(path: Path) -> pl.DataFrame:
     if frame.height:
         blank = pl.all_horizontal(pl.all().is_null() | (pl.all().str.strip_chars() == ""))
         kept = frame.select((~blank).arg_true())
-        frame = frame.head(int(kept.to_series().max() or -1) + 1 if kept.height else 0)
+        last = kept.to_series()[-1] if kept.height else -1  # arg_true is ascending
+        frame = frame.head(int(last) + 1)
     return frame.rename({c: c.strip() for c in frame.columns})
 
 
