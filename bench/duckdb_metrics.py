@@ -164,14 +164,14 @@ def duckdb_metrics(
             pl.col("dedupe_days").cast(pl.Int64),
         ).to_arrow()
         acceptance_table = acceptance.to_arrow()
-        free_domains = pl.DataFrame({"domain": FREE_EMAIL_DOMAINS}).to_arrow()
         con.register("programs", program_table)
         con.register("acceptance", acceptance_table)
-        con.register("free_domains", free_domains)
         required = acceptance.get_column("required").explode().drop_nulls().to_list()
         sql = SQL_PATH.read_text().replace(
             "/*MISSING_REQUIRED*/", _missing_required_sql(required, present)
         )
-        return con.sql(sql, params={"month": month, "as_of": as_of}).pl()
+        return con.sql(
+            sql, params={"month": month, "as_of": as_of, "free_domains": list(FREE_EMAIL_DOMAINS)}
+        ).pl()
     finally:
         con.close()

@@ -8,8 +8,7 @@
 --   crm         canonical CRM columns
 --   programs    one row per contract x program (Portfolio.program_frame())
 --   acceptance  one row per contract: its acceptance criteria, lists lower/upper-cased
---   free_domains(domain)
---   $month 'YYYY-MM', $as_of DATE
+--   $month 'YYYY-MM', $as_of DATE, $free_domains VARCHAR[] (the documented free-mail list)
 -- Suppression lists are not read: the benchmark data has none (reason 4 never fires here).
 
 WITH
@@ -20,6 +19,7 @@ attributed AS (
         d.*,
         p.contract_id, p.lead_type, p.cpl_cents, p.sql_window_days, p.dedupe_days,
         nullif(regexp_replace(lower(d.email), '^\s+|\s+$', '', 'g'), '') AS email_norm,
+        split_part(email_norm, '@', -1) AS email_domain,
         CAST(d.delivered_at AS DATE) AS delivery_day
     FROM deliveries AS d
     JOIN programs AS p
@@ -27,62 +27,14 @@ attributed AS (
      AND p.program_id = d.program_id
      AND CAST(d.delivered_at AS DATE) BETWEEN p.term_start AND p.term_end
 ),
-sequenced AS (
-    -- §3.2: the nearest earlier delivery of the same email, by any vendor; a same-instant tie
-    -- goes to the vendor_lead_id first in string order. Months before the report month count.
-    SELECT
-        *,
-        lag(delivery_day) OVER (
-            PARTITION BY email_norm
-            ORDER BY delivered_at, vendor_lead_id, vendor_id
-        ) AS previous_delivery_day
-    FROM attributed
-),
-report_month AS (
-    SELECT *, split_part(email_norm, '@', -1) AS email_domain
-    FROM sequenced
-    WHERE strftime(delivery_day, '%Y-%m') = $month
-),
-crm_clean AS (
-    SELECT
-        c.*,
-        nullif(regexp_replace(lower(c.email), '^\s+|\s+$', '', 'g'), '') AS email_norm,
-        c.vendor_id IS NOT NULL AND c.vendor_lead_id IS NOT NULL AS keyed
-    FROM crm AS c
-),
-crm_person AS (
-    -- What the CRM knows about an email across all its records (§3.3 and §3.9).
-    SELECT
-        email_norm,
-        min(CAST(created_at AS DATE)) AS known_since,
-        bool_or(coalesce(email_bounced, FALSE)) AS bounced
-    FROM crm_clean
-    WHERE email_norm IS NOT NULL
-    GROUP BY email_norm
-),
-crm_by_lead AS (
-    -- §2.3: vendor_id + vendor_lead_id are the match key when the CRM record has them ...
-    SELECT * FROM crm_clean
-    WHERE keyed
-    QUALIFY row_number() OVER (
-        PARTITION BY vendor_id, vendor_lead_id ORDER BY created_at, crm_id
-    ) = 1
-),
-crm_by_email AS (
-    -- ... otherwise the email is. Of several records the earliest is the one the delivered lead
-    -- created: an earlier-created record makes the lead an existing contact, never accepted.
-    SELECT * FROM crm_clean
-    WHERE NOT keyed AND email_norm IS NOT NULL
-    QUALIFY row_number() OVER (
-        PARTITION BY email_norm ORDER BY created_at, crm_id
-    ) = 1
-),
-judged AS (
+checked AS (
+    -- §3, the reasons a lead's own fields decide (1, 5-8); the rest need other rows or the CRM.
+    -- Only these flags travel on, so the window and the CRM joins below stay narrow.
     SELECT
         r.vendor_id, r.contract_id, r.program_id, r.lead_type, r.cpl_cents, r.sql_window_days,
-        r.delivery_day,
+        r.dedupe_days, r.vendor_lead_id, r.delivered_at, r.delivery_day, r.email_norm,
+        strftime(r.delivery_day, '%Y-%m') AS month,
         coalesce(nullif(lower(trim(r.company_domain)), ''), r.email_domain) AS account,
-        -- §3, the ten reasons (4, suppressed, has no list in the benchmark data)
         (
             r.email_norm IS NULL
             OR length(r.email_norm) - length(replace(r.email_norm, '@', '')) <> 1
@@ -90,9 +42,7 @@ judged AS (
             OR NOT contains(split_part(r.email_norm, '@', 2), '.')
             OR regexp_matches(r.email_norm, '\s')
         ) AS malformed_email,
-        coalesce(r.delivery_day - r.previous_delivery_day <= r.dedupe_days, FALSE) AS duplicate,
-        coalesce(person.known_since < r.delivery_day, FALSE) AS existing_contact,
-        coalesce(a.reject_free_email AND r.email_domain IN (SELECT domain FROM free_domains), FALSE)
+        coalesce(a.reject_free_email AND list_contains($free_domains, r.email_domain), FALSE)
             AS free_email,
         (
             (a.countries IS NOT NULL
@@ -105,26 +55,93 @@ judged AS (
                 AND NOT coalesce(list_contains(a.industries, lower(nullif(trim(r.industry), ''))), FALSE))
         ) AS outside_icp,
         (/*MISSING_REQUIRED*/ FALSE) AS missing_required,
-        coalesce(a.require_consent AND r.consent IS NOT TRUE, FALSE) AS no_consent,
-        coalesce(person.bounced, FALSE) AS bounced_email,
+        coalesce(a.require_consent AND r.consent IS NOT TRUE, FALSE) AS no_consent
+    FROM attributed AS r
+    JOIN acceptance AS a USING (contract_id)
+),
+sequenced AS (
+    -- §3.2: the nearest earlier delivery of the same email, by any vendor; a same-instant tie
+    -- goes to the vendor_lead_id first in string order. Months before the report month count.
+    SELECT
+        *,
+        lag(delivery_day) OVER (
+            PARTITION BY email_norm
+            ORDER BY delivered_at, vendor_lead_id, vendor_id
+        ) AS previous_delivery_day
+    FROM checked
+),
+report_month AS (
+    SELECT * EXCLUDE (delivered_at) FROM sequenced WHERE month = $month
+),
+crm_clean AS (
+    SELECT
+        nullif(regexp_replace(lower(c.email), '^\s+|\s+$', '', 'g'), '') AS email_norm,
+        c.vendor_id, c.vendor_lead_id, c.created_at, c.email_bounced,
+        c.vendor_id IS NOT NULL AND c.vendor_lead_id IS NOT NULL AS keyed,
+        struct_pack(
+            c.attempts, c.sal_at, c.sql_at, c.opportunity_at, c.opportunity_amount,
+            c.disqualified_reason
+        ) AS outcome,
+        struct_pack(c.created_at, c.crm_id) AS creation_order
+    FROM crm AS c
+),
+crm_person AS (
+    -- What the CRM knows about an email across all its records (§3.3 and §3.9), and the outcome
+    -- a lead gets by email. Of several records the earliest is the one the delivered lead
+    -- created: an earlier-created record makes the lead an existing contact, never accepted.
+    SELECT
+        email_norm,
+        min(CAST(created_at AS DATE)) AS known_since,
+        bool_or(coalesce(email_bounced, FALSE)) AS bounced,
+        arg_min(outcome, creation_order) FILTER (NOT keyed) AS outcome
+    FROM crm_clean
+    WHERE email_norm IS NOT NULL
+    GROUP BY email_norm
+),
+crm_by_lead AS (
+    -- §2.3: vendor_id + vendor_lead_id are the match key when the CRM record has them;
+    -- otherwise the email is.
+    SELECT vendor_id, vendor_lead_id, arg_min(outcome, creation_order) AS outcome
+    FROM crm_clean
+    WHERE keyed
+    GROUP BY vendor_id, vendor_lead_id
+),
+matched AS (
+    SELECT
+        r.*,
+        person.known_since,
+        person.bounced,
+        coalesce(by_lead.outcome, person.outcome) AS outcome
+    FROM report_month AS r
+    LEFT JOIN crm_person AS person ON person.email_norm = r.email_norm
+    LEFT JOIN crm_by_lead AS by_lead
+      ON by_lead.vendor_id = r.vendor_id AND by_lead.vendor_lead_id = r.vendor_lead_id
+),
+judged AS (
+    SELECT
+        r.vendor_id, r.contract_id, r.program_id, r.lead_type, r.cpl_cents, r.sql_window_days,
+        r.delivery_day, r.account,
+        -- §3, the ten reasons (4, suppressed, has no list in the benchmark data)
+        r.malformed_email,
+        coalesce(r.delivery_day - r.previous_delivery_day <= r.dedupe_days, FALSE) AS duplicate,
+        coalesce(r.known_since < r.delivery_day, FALSE) AS existing_contact,
+        r.free_email,
+        r.outside_icp,
+        r.missing_required,
+        r.no_consent,
+        coalesce(r.bounced, FALSE) AS bounced_email,
         coalesce(
-            lower(trim(coalesce(by_lead.disqualified_reason, by_email.disqualified_reason)))
+            lower(trim(r.outcome.disqualified_reason))
                 IN ('junk', 'fake', 'student', 'competitor', 'no_such_person'),
             FALSE
         ) AS junk,
         -- the outcome as of $as_of: CRM events dated after it are ignored (§4)
-        coalesce(by_lead.attempts, by_email.attempts, 0) AS attempts,
-        CAST(coalesce(by_lead.sal_at, by_email.sal_at) AS DATE) AS sal_day,
-        CAST(coalesce(by_lead.sql_at, by_email.sql_at) AS DATE) AS sql_day,
-        CAST(coalesce(by_lead.opportunity_at, by_email.opportunity_at) AS DATE) AS opportunity_day,
-        coalesce(by_lead.opportunity_amount, by_email.opportunity_amount) AS opportunity_amount
-    FROM report_month AS r
-    JOIN acceptance AS a USING (contract_id)
-    LEFT JOIN crm_person AS person ON person.email_norm = r.email_norm
-    LEFT JOIN crm_by_lead AS by_lead
-      ON by_lead.vendor_id = r.vendor_id AND by_lead.vendor_lead_id = r.vendor_lead_id
-    LEFT JOIN crm_by_email AS by_email
-      ON by_email.email_norm = r.email_norm AND by_lead.vendor_id IS NULL
+        coalesce(r.outcome.attempts, 0) AS attempts,
+        CAST(r.outcome.sal_at AS DATE) AS sal_day,
+        CAST(r.outcome.sql_at AS DATE) AS sql_day,
+        CAST(r.outcome.opportunity_at AS DATE) AS opportunity_day,
+        r.outcome.opportunity_amount AS opportunity_amount
+    FROM matched AS r
 ),
 leads AS (
     SELECT

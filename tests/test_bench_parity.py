@@ -255,9 +255,8 @@ def _pipeline_ready() -> bool:
     reason="the pipeline's bench_metrics or the sample generator is not written yet",
 )
 def test_duckdb_and_pipeline_agree_on_program_counts_and_money(tmp_path: Path):
-    from scorecards.sample import generate_benchmark  # type: ignore[import-not-found]
-
     from scorecards.pipeline import bench_metrics  # type: ignore[import-not-found]
+    from scorecards.sample import generate_benchmark  # type: ignore[import-not-found]
 
     generate_benchmark(tmp_path, 20_000, 7)
     deliveries = tmp_path / "deliveries.parquet"
