@@ -34,6 +34,8 @@ def utc_datetime(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         blank_to_null(expr)
         .str.replace(r"^(\d{4}-\d{2}-\d{2})[ T]", "${1}T")
         .str.replace(r"(?i)Z$", "+00:00")
+        # ISO 8601 allows an hours-only offset (+02); only after a time, never a bare date's -01
+        .str.replace(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?[+-]\d{2})$", "${1}:00")
     )
     candidates = [
         text.str.to_datetime(fmt, strict=False, time_unit="us", time_zone=UTC)
