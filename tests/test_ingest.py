@@ -430,3 +430,20 @@ def test_a_file_of_an_unsupported_kind_is_reported_not_skipped(tmp_path: Path) -
         "deliveries/acme/old-excel.xls",
     ]
     assert result.leads["vendor_lead_id"].to_list() == ["L1"]
+
+
+def test_iso_8601_offsets_in_every_extended_form_are_converted_to_utc(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        {
+            "acme/jul.csv": f"{HEADER}\n"
+            "acme-cs,L1,2026-07-01T10:00:00+02:00,a@corp.com\n"
+            "acme-cs,L2,2026-07-01T10:00:00+0200,b@corp.com\n"
+            "acme-cs,L3,2026-07-01T10:00:00+02,c@corp.com\n"
+            "acme-cs,L4,2026-07-01T10:00+02,d@corp.com\n"
+            "acme-cs,L5,2026-07-01T13:30:00.000+05:30,e@corp.com\n"
+            "acme-cs,L6,2026-07-01T08:00Z,f@corp.com\n"
+        },
+    )
+    assert result.quarantine.is_empty()
+    assert set(result.leads["delivered_at"].to_list()) == {datetime(2026, 7, 1, 8, tzinfo=UTC)}
