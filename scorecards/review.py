@@ -121,8 +121,11 @@ def vendor_review(
     totals = _totals(vendor_rows.filter(pl.col("month").is_in(months)), result.as_of)
     mature_rows = vendor_rows.filter(pl.col("month").is_in(months), pl.col("mature"))
     judged_month = mature_rows["month"].max() if mature_rows.height else None
-    thresholds = _threshold_grid(result.history, vendor_rows, vendor_id, months)
-    runs = _breach_runs(thresholds, threshold_frame(contracts))
+    contract_thresholds = threshold_frame(contracts)
+    thresholds = _threshold_grid(
+        result.history, vendor_rows, contract_thresholds, vendor_id, months
+    )
+    runs = _breach_runs(thresholds, contract_thresholds)
     recommendation, reasons, follow_up_gap_only = _recommendation(
         runs, thresholds, last, str(judged_month) if judged_month else None, latest.currency
     )
@@ -210,13 +213,25 @@ def _totals(rows: pl.DataFrame, as_of: date) -> dict[str, Any]:
 
 
 def _threshold_grid(
-    history: pl.DataFrame, vendor_rows: pl.DataFrame, vendor_id: str, months: list[str]
+    history: pl.DataFrame,
+    vendor_rows: pl.DataFrame,
+    contract_thresholds: pl.DataFrame,
+    vendor_id: str,
+    months: list[str],
 ) -> pl.DataFrame:
-    """Threshold × month over the range. A month outside every contract term is `no_data`.
+    """Threshold × month over the range. A month outside every contract term is `no_data`; a
+    month two contracts share is judged under the later one (as the monthly verdict does).
 
     `early_status` is what a provisional month's figure would be judged if its window had
     closed (the same `status_expr`): an early signal, never counted."""
-    mine = history.filter(pl.col("vendor_id") == vendor_id, pl.col("month").is_in(months))
+    starts = contract_thresholds.select("contract_id", "term_start").unique()
+    mine = (
+        history.filter(pl.col("vendor_id") == vendor_id, pl.col("month").is_in(months))
+        .join(starts, on="contract_id", how="left")
+        .sort("metric", "month", "term_start")
+        .unique(["metric", "month"], keep="last", maintain_order=True)
+        .drop("term_start")
+    )
     limits = (
         mine.sort("month")
         .group_by("metric")
