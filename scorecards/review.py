@@ -474,17 +474,18 @@ def _recommendation(
                 f"{label} was {against} in {months_phrase(past_gaps)}: a follow-up gap in "
                 "sales, not counted against the vendor."
             )
-        if row["early_breach_months"]:
-            signals.append(
-                f"Early signal: {label} is {against} in "
-                f"{months_phrase(row['early_breach_months'])}; not judged until the SQL window "
-                "of those months closes."
+        early = sorted(row["early_breach_months"] + row["early_gap_months"])
+        if early:
+            gap_note = (
+                f" ({months_phrase(row['early_gap_months'])} so far a follow-up gap in sales)"
+                if row["early_gap_months"] and row["early_breach_months"]
+                else ", so far a follow-up gap in sales"
+                if row["early_gap_months"]
+                else ""
             )
-        if row["early_gap_months"]:
             signals.append(
-                f"Early signal: {label} is {against} in "
-                f"{months_phrase(row['early_gap_months'])}, so far a follow-up gap in sales "
-                "rather than the leads; not judged until the SQL window closes."
+                f"Early signal: {label} is {against} in {months_phrase(early)}{gap_note}; "
+                "not judged until the SQL window of those months closes."
             )
         if status == "at_risk":
             cautions.append(

@@ -11,8 +11,10 @@ invalid. Vendor `beta` delivers two leads in Jun.
 
 from __future__ import annotations
 
+import base64
 import io
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ from pypdf import PdfReader
 
 from scorecards import formatting as fmt
 from scorecards.claims import LEDGER_SCHEMA
-from scorecards.documents.review import write_review
+from scorecards.documents.review import _trend_chart, write_review
 from scorecards.errors import UserError
 from scorecards.pipeline import MonthResult, compute_month, read_inputs
 from scorecards.review import (
@@ -411,6 +413,21 @@ def test_review_file_name_cannot_leave_the_output_folder(
     hostile = type(review)(**{**review.__dict__, "vendor_id": "../../escape"})
     path = write_review(hostile, {"as_of": AS_OF, "run_id": "r"}, tmp_path / "reviews")
     assert path.parent == tmp_path / "reviews" and path.is_file()
+
+
+def test_trend_chart_of_a_long_range_labels_every_month_briefly(result: MonthResult) -> None:
+    review = vendor_review(result, EMPTY_LEDGER, "acme", "2026-02", "2026-07")
+    months = [f"2025-{m:02d}" for m in range(8, 13)] + list(MONTHS)
+    long = replace(
+        review,
+        months=tuple(months),
+        monthly=pl.concat(
+            [review.monthly.head(1).with_columns(pl.lit(m).alias("month")) for m in months[:5]]
+            + [review.monthly]
+        ),
+    )
+    svg = base64.b64decode(_trend_chart(long).split(",", 1)[1]).decode()
+    assert "Aug ’25" in svg and "Jul ’26" in svg
 
 
 # --- the bundled sample, when it is there -------------------------------------------------------

@@ -159,9 +159,9 @@ def _trend_chart(review: VendorReview) -> str:
     label = (
         fmt.month_label_expr("month")
         if len(review.months) <= LONG_LABEL_MONTHS
-        else pl.concat_str(
-            pl.col("month").str.slice(5, 2), pl.lit("/"), pl.col("month").str.slice(2, 2)
-        )
+        else pl.concat_str(pl.col("month"), pl.lit("-01"))
+        .str.to_date("%Y-%m-%d")
+        .dt.strftime("%b ’%y")
     )
     long = (
         review.monthly.select("month", "mature", "fill_rate", "invalid_rate", "sql_rate")
@@ -203,6 +203,7 @@ def _threshold_table(review: VendorReview) -> dict[str, Any]:
                 "early": f"early signal: {fmt.status_label(early)}"
                 if early not in (None, "pass", "no_data")
                 else "",
+                "early_css": fmt.status_class(early),
             }
         )
     return {
