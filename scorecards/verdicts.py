@@ -146,28 +146,39 @@ def latest_mature_month(report_month: str, window_days: int, as_of: date) -> str
     return None
 
 
+def contracts_in_force(contracts: list[Any], report_month: str) -> list[Any]:
+    """Per vendor, the contract its report month is judged under: the one whose term covers
+    the month — when one contract ends and the next starts within it, the later one."""
+    chosen: dict[str, Any] = {}
+    for c in sorted(contracts, key=lambda c: c.term.start):
+        if c.term.start.strftime("%Y-%m") <= report_month <= c.term.end.strftime("%Y-%m"):
+            chosen[c.vendor.id] = c
+    return [chosen[vendor] for vendor in sorted(chosen)]
+
+
 def threshold_statuses(
     history: pl.DataFrame, contracts: list[Any], report_month: str, as_of: date
 ) -> pl.DataFrame:
     """Grain: vendor × threshold for the report: the judged month and status, and the report
     month's own (provisional) figure beside each downstream one."""
+    in_force = contracts_in_force(contracts, report_month)
     judged_months = pl.DataFrame(
         [
             {
                 "contract_id": c.contract_id,
                 "latest_mature_month": latest_mature_month(report_month, c.sql_window_days, as_of),
             }
-            for c in contracts
+            for c in in_force
         ],
         schema={"contract_id": pl.String, "latest_mature_month": pl.String},
     )
-    thresholds = threshold_frame(contracts).filter(
-        pl.col("term_start").dt.strftime("%Y-%m") <= report_month,
-        pl.col("term_end").dt.strftime("%Y-%m") >= report_month,
-    )
+    thresholds = threshold_frame(in_force)
     keys = ["vendor_id", "metric"]
     at_report = history.filter(pl.col("month") == report_month).select(
-        *keys, pl.col("value").alias("report_value"), pl.col("status").alias("report_status")
+        *keys,
+        "contract_id",
+        pl.col("value").alias("report_value"),
+        pl.col("status").alias("report_status"),
     )
     judged = (
         thresholds.join(judged_months, on="contract_id", how="left")
@@ -178,11 +189,21 @@ def threshold_statuses(
             .alias("judged_month")
         )
         .join(
-            history.select(*keys, pl.col("month").alias("judged_month"), "value", "status"),
+            history.select(
+                *keys,
+                pl.col("contract_id").alias("_judged_under"),
+                pl.col("month").alias("judged_month"),
+                "value",
+                "status",
+            ),
             on=[*keys, "judged_month"],
             how="left",
         )
-        .join(at_report, on=keys, how="left")
+        # a judged month split between two contracts: its status under this one; a month
+        # before this contract began: under the contract it was delivered under
+        .sort(pl.col("_judged_under") != pl.col("contract_id"), nulls_last=True)
+        .unique(keys, keep="first", maintain_order=True)
+        .join(at_report, on=[*keys, "contract_id"], how="left")
     )
     return judged.select(
         "vendor_id",
@@ -256,13 +277,7 @@ def vendor_verdicts(
     threshold breached, not execution-limited, in each of the last N mature months)."""
     replace = _replace_runs(history, statuses)
     rows = []
-    for contract in sorted(contracts, key=lambda c: c.vendor.id):
-        if not (
-            contract.term.start.strftime("%Y-%m")
-            <= report_month
-            <= contract.term.end.strftime("%Y-%m")
-        ):
-            continue
+    for contract in contracts_in_force(contracts, report_month):
         mine = statuses.filter(pl.col("vendor_id") == contract.vendor.id)
         breaches = mine.filter(pl.col("status").is_in(BREACHES)).to_dicts()
         runs = replace.filter(pl.col("vendor_id") == contract.vendor.id).to_dicts()
