@@ -443,3 +443,37 @@ def test_replace_counts_months_not_contracts_when_a_contract_changes_mid_month()
     history, _, verdicts = judged(rows, h1, h2)
     assert history_status(history, "sql_rate", "2026-06") == "pass"
     assert verdict_of(verdicts) == "review"
+
+
+def test_a_month_split_between_two_contracts_is_judged_once_under_the_later_contract() -> None:
+    # H1 runs to July 15th, H2 (a lower SQL-rate min) from July 16th; July is the report month
+    h1 = acme(contract_id="ACME-H1", end=date(2026, 7, 15))
+    h2 = acme(
+        contract_id="ACME-H2",
+        start=date(2026, 7, 16),
+        programs=(("p2", "content_syndication", "85.00", 10),),
+        thresholds={**THRESHOLDS, "sql_rate": {"min": 0.05}},
+    )
+    h2_leads = {"contract_id": "ACME-H2", "program_id": "p2"}
+    rows = [*good("2026-06"), *[{**r, **h2_leads} for r in sql_breach("2026-07")]]
+    _, statuses, verdicts = judged(rows, h1, h2, report_month="2026-07", as_of=date(2027, 1, 1))
+    assert statuses.select("vendor_id", "metric").is_unique().all()
+    assert set(statuses["contract_id"]) == {"ACME-H2"}
+    assert status_of(statuses, "sql_rate") == "pass"  # 0.10 against H2's 0.05
+    assert verdicts.select("vendor_id", "contract_id").rows() == [("acme", "ACME-H2")]
+
+
+def test_a_judged_month_before_the_contract_began_keeps_its_status_under_the_earlier_one() -> None:
+    h1 = acme(contract_id="ACME-H1", end=date(2026, 6, 30))
+    h2 = acme(
+        contract_id="ACME-H2",
+        start=date(2026, 7, 1),
+        programs=(("p2", "content_syndication", "85.00", 10),),
+    )
+    h2_leads = {"contract_id": "ACME-H2", "program_id": "p2"}
+    rows = [*sql_breach("2026-06"), *[{**r, **h2_leads} for r in good("2026-08")]]
+    # June 30 + 90 = September 28: an August report on October 15th judges June, under H1
+    _, statuses, verdicts = judged(rows, h1, h2, report_month="2026-08", as_of=date(2026, 10, 15))
+    assert status_of(statuses, "sql_rate", "judged_month") == "2026-06"
+    assert status_of(statuses, "sql_rate") == "breach"
+    assert verdicts.select("contract_id", "verdict").rows() == [("ACME-H2", "review")]
