@@ -270,6 +270,10 @@ FORMATS = ("canonical", "hubspot", "salesforce")
 
 _DATETIME = "a date/time (ISO 8601 such as 2026-07-01 or 2026-07-01T14:05:00Z)"
 _WHOLE = "a whole number of 0 or more"
+# the formats each form is usually written in, tried whole-column first (see _Mapping.timestamp)
+_ISO_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d")
+_HUBSPOT_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S%.f", *_ISO_FORMATS)
+_SALESFORCE_FORMATS = ("%m/%d/%Y %I:%M %p", "%m/%d/%Y")
 _NUMBER = "a number"
 _BOOLEAN = "true or false (or yes/no, 1/0)"
 
@@ -349,6 +353,7 @@ class _Mapping:
     """
 
     def __init__(self, raw: pl.DataFrame) -> None:
+        self.raw = raw
         self.schema = raw.schema
         self.headers = {c.strip().lower(): c for c in raw.columns}
         self.columns: dict[str, pl.Expr] = {}
@@ -377,6 +382,43 @@ class _Mapping:
         value = parser(pl.col(header), self.schema[header])
         self.check(header, value.is_not_null(), what)
         return value
+
+    def word(self, name: str, normalize: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
+        """A code column (a status, a stage) normalized through its distinct values: the text
+        work runs once per distinct value, not once per row."""
+        header = self.header(name)
+        if header is None:
+            return pl.lit(None, dtype=pl.String)
+        distinct = (
+            self.raw.select(pl.col(header).cast(pl.String).unique().alias("raw"))
+            .drop_nulls()
+            .with_columns(normalize(parsing.blank_to_null(pl.col("raw"))).alias("word"))
+        )
+        return (
+            pl.col(header)
+            .cast(pl.String)
+            .replace_strict(distinct["raw"], distinct["word"], default=None, return_dtype=pl.String)
+        )
+
+    def timestamp(
+        self,
+        name: str,
+        formats: tuple[str, ...],
+        parser: Callable[[pl.Expr, pl.DataType], pl.Expr],
+    ) -> pl.Expr:
+        """A datetime column: the first of `formats` that reads every value of the column, else
+        `parser` (which tries every accepted format on every row and is several times slower:
+        a decision per column, so a 10-million-row export costs one parse, not ten)."""
+        header = self.header(name)
+        if header is None or self.schema[header] != pl.String:
+            return self.parsed(name, parser, _DATETIME)
+        text = parsing.blank_to_null(pl.col(header))
+        for fmt in formats:
+            candidate = text.str.to_datetime(fmt, strict=False, time_unit="us", time_zone=UTC)
+            if not self.raw.select((text.is_not_null() & candidate.is_null()).any()).item():
+                self.check(header, candidate.is_not_null(), _DATETIME)
+                return candidate
+        return self.parsed(name, parser, _DATETIME)
 
     def check(self, header: str, ok: pl.Expr, what: str) -> None:
         raw = parsing.blank_to_null(pl.col(header))
@@ -427,13 +469,13 @@ def _common(m: _Mapping, names: dict[str, str]) -> None:
 def _map_canonical(m: _Mapping) -> None:
     _common(m, {name: name for name in CRM_SCHEMA})
     for name in ("created_at", "sal_at", "sql_at", "opportunity_at", "won_at"):
-        m.take(name, m.parsed(name, parsing.utc_datetime, _DATETIME))
+        m.take(name, m.timestamp(name, _ISO_FORMATS, parsing.utc_datetime))
     m.take(
         "opportunity_amount",
         m.parsed("opportunity_amount", parsing.decimal_number, _NUMBER),
     )
     m.take("email_bounced", m.parsed("email_bounced", parsing.boolean, _BOOLEAN))
-    status = m.text("status").str.to_lowercase()
+    status = m.word("status", lambda e: e.str.to_lowercase())
     if m.header("status") is not None:
         m.check(m.header("status") or "", status.is_in(STATUSES), "one of " + ", ".join(STATUSES))
     m.take("status", status)
@@ -443,15 +485,19 @@ def _map_hubspot(m: _Mapping) -> None:
     names = {c: h for h, c in HUBSPOT_COLUMNS.items() if c not in ("status", "email_bounced")}
     _common(m, names)
     for name in ("created_at", "sal_at", "sql_at", "opportunity_at", "won_at"):
-        m.take(name, m.parsed(names[name], parsing.utc_datetime, _DATETIME))
+        m.take(name, m.timestamp(names[name], _HUBSPOT_FORMATS, parsing.utc_datetime))
     m.take(
         "opportunity_amount",
         m.parsed(names["opportunity_amount"], parsing.decimal_number, _NUMBER),
     )
 
     # status: the lifecycle stage decides from SQL on; before that, the lead status does
-    lifecycle = m.text("lifecyclestage").str.to_lowercase().str.replace_all(r"[^a-z]", "")
-    lead_status = m.text("hs_lead_status").str.to_uppercase().str.replace_all(r"[^A-Z]+", "_")
+    lifecycle = m.word(
+        "lifecyclestage", lambda e: e.str.to_lowercase().str.replace_all("[^a-z]", "")
+    )
+    lead_status = m.word(
+        "hs_lead_status", lambda e: e.str.to_uppercase().str.replace_all("[^A-Z]+", "_")
+    )
     decided = lifecycle.replace_strict(_HUBSPOT_LIFECYCLE_DECIDES, default=None)
     early = lead_status.replace_strict(_HUBSPOT_LEAD_STATUS, default=None, return_dtype=pl.String)
     if (header := m.header("lifecyclestage")) is not None:
@@ -497,21 +543,19 @@ def _map_salesforce(m: _Mapping) -> None:
     names = {c: h for h, c in SALESFORCE_COLUMNS.items()}
     names.update(email="Email", crm_id="Lead ID", won_at="Close Date")
     _common(m, names)
-    m.take("created_at", m.parsed("Create Date", _salesforce_datetime, _DATETIME))
+    m.take("created_at", m.timestamp("Create Date", _SALESFORCE_FORMATS, _salesforce_datetime))
     if m.header("Create Date") is None:
-        m.take("created_at", m.parsed("Created Date", _salesforce_datetime, _DATETIME))
-    m.take("sal_at", m.parsed("SAL Date", _salesforce_datetime, _DATETIME))
+        m.take("created_at", m.timestamp("Created Date", _SALESFORCE_FORMATS, _salesforce_datetime))
+    m.take("sal_at", m.timestamp("SAL Date", _SALESFORCE_FORMATS, _salesforce_datetime))
     for amount in ("Amount", "Opportunity Amount", "Opportunity: Amount"):
         if m.header(amount) is not None:
             m.take("opportunity_amount", m.parsed(amount, _salesforce_amount, _NUMBER))
 
     converted = m.parsed("Converted", parsing.boolean, _BOOLEAN).fill_null(False)
-    converted_at = m.parsed("Converted Date", _salesforce_datetime, _DATETIME)
-    stage = m.text("Stage")
-    if m.header("Stage") is None:
-        stage = m.text("Opportunity: Stage")
-    stage = stage.str.to_lowercase()
-    closed_at = m.parsed("Close Date", _salesforce_datetime, _DATETIME)
+    converted_at = m.timestamp("Converted Date", _SALESFORCE_FORMATS, _salesforce_datetime)
+    stage_header = "Stage" if m.header("Stage") is not None else "Opportunity: Stage"
+    stage = m.word(stage_header, lambda e: e.str.to_lowercase())
+    closed_at = m.timestamp("Close Date", _SALESFORCE_FORMATS, _salesforce_datetime)
     with_opportunity = converted & (
         m.text("Opportunity Name").is_not_null()
         if m.header("Opportunity Name") is not None
@@ -522,11 +566,11 @@ def _map_salesforce(m: _Mapping) -> None:
     # Salesforce keeps no SQL date of its own: without a custom "SQL Date", conversion is when the
     # lead was qualified
     if m.header("SQL Date") is not None:
-        m.take("sql_at", m.parsed("SQL Date", _salesforce_datetime, _DATETIME))
+        m.take("sql_at", m.timestamp("SQL Date", _SALESFORCE_FORMATS, _salesforce_datetime))
     else:
         m.take("sql_at", pl.when(converted).then(converted_at))
 
-    lead_status = m.text("Lead Status").str.to_lowercase().str.replace_all(r"\s+", " ")
+    lead_status = m.word("Lead Status", lambda e: e.str.to_lowercase().str.replace_all(r"\s+", " "))
     unconverted = lead_status.replace_strict(
         _SALESFORCE_LEAD_STATUS, default=None, return_dtype=pl.String
     )
@@ -570,42 +614,45 @@ def mapped_crm(raw: pl.DataFrame, fmt: str) -> tuple[pl.DataFrame, pl.DataFrame]
     # report a row's first bad value in the order the file's columns are read
     m.checks.sort(key=lambda check: raw.columns.index(check[0]))
     data_columns = [c for c in raw.columns if c not in ("source_file", "source_line")]
-    nothing: list[pl.Expr] = [pl.lit(None, dtype=pl.String)]
-    errors: list[pl.Expr] = [
-        pl.when(~ok).then(
-            pl.format(
-                "{}, line {}, field '{}': '{}' is not {}",
-                pl.col("source_file"),
-                pl.col("source_line"),
-                pl.lit(header),
-                value,
-                pl.lit(what),
-            )
-        )
-        for header, value, ok, what in m.checks
-    ]
-    fields: list[pl.Expr] = [pl.when(~ok).then(pl.lit(header)) for header, _, ok, _ in m.checks]
-    error = pl.coalesce(errors or nothing)
-    bad_field = pl.coalesce(fields or nothing)
+    # which check fails first is cheap to find for every row; the sentence is built only for
+    # the failing rows, which are few
+    first_failure: pl.Expr = pl.lit(None, dtype=pl.String)
+    for header, _, ok, _ in reversed(m.checks):
+        first_failure = pl.when(~ok).then(pl.lit(header)).otherwise(first_failure)
     typed = raw.with_columns(
         *[
             m.columns.get(name, pl.lit(None)).cast(dtype).alias(f"__crm_{name}")
             for name, dtype in CRM_SCHEMA.items()
         ],
-        error.alias("__crm_error"),
-        bad_field.alias("__crm_field"),
+        first_failure.alias("__crm_field"),
     )
-    good = typed.filter(pl.col("__crm_error").is_null()).select(
+    good = typed.filter(pl.col("__crm_field").is_null()).select(
         *[pl.col(f"__crm_{name}").alias(name) for name in CRM_SCHEMA],
         "source_file",
         "source_line",
     )
-    quarantine = typed.filter(pl.col("__crm_error").is_not_null()).select(
+    failing = pl.col("__crm_field")
+    value: pl.Expr = pl.lit(None, dtype=pl.String)
+    for header, text, _, _ in m.checks:
+        value = pl.when(failing == header).then(text).otherwise(value)
+    expected = failing.replace_strict(
+        {header: what for header, _, _, what in reversed(m.checks)},
+        default="",
+        return_dtype=pl.String,
+    )
+    quarantine = typed.filter(failing.is_not_null()).select(
         pl.col("source_file").cast(pl.String),
         pl.col("source_line").cast(pl.Int64),
         pl.col("__crm_vendor_id").alias("vendor_id"),
-        pl.col("__crm_field").alias("field"),
-        pl.col("__crm_error").alias("error"),
+        failing.alias("field"),
+        pl.format(
+            "{}, line {}, field '{}': '{}' is not {}",
+            pl.col("source_file"),
+            pl.col("source_line"),
+            failing,
+            value,
+            expected,
+        ).alias("error"),
         _raw_json(data_columns).alias("raw"),
     )
     return good, quarantine
