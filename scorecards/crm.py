@@ -582,8 +582,10 @@ def _map_salesforce(m: _Mapping) -> None:
         )
     m.take(
         "status",
-        pl.when(converted)
+        pl.when(with_opportunity)
         .then(stage.replace_strict(_SALESFORCE_STAGE, default="opportunity"))
+        .when(converted)
+        .then(pl.lit("sql"))
         .otherwise(unconverted),
     )
 

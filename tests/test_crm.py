@@ -250,3 +250,26 @@ def test_empty_folder_gives_empty_typed_frames(tmp_path: Path) -> None:
     assert result.crm.schema == pl.Schema(CRM_SCHEMA)
     assert result.quarantine.schema == pl.Schema(QUARANTINE_SCHEMA)
     assert result.files == []
+
+
+def test_salesforce_won_opportunity_with_currency_amount_and_lightning_dates(
+    tmp_path: Path,
+) -> None:
+    folder = write_text(
+        tmp_path,
+        "sf.csv",
+        '"Lead ID","Email","Create Date","Lead Status","Converted","Converted Date",'
+        '"Opportunity Name","Stage","Amount","Close Date"\n'
+        '"00Q1","w@x.com","7/1/2026, 2:05 PM","Qualified","1","8/3/2026","Deal","Closed Won",'
+        '"USD 25,000.50","9/30/2026"\n'
+        '"00Q2","n@x.com","7/2/2026 9:00 AM","Qualified","1","8/4/2026","","","",""\n',
+    )
+    won, converted_without_opportunity = read_crm(folder).crm.sort("crm_id").to_dicts()
+    assert won["status"] == "won"
+    assert won["created_at"] == utc(2026, 7, 1, 14, 5)
+    assert won["opportunity_amount"] == 25000.5
+    assert won["won_at"] == utc(2026, 9, 30)
+    assert won["opportunity_at"] == utc(2026, 8, 3)
+    assert converted_without_opportunity["opportunity_at"] is None
+    assert converted_without_opportunity["status"] == "sql"
+    assert converted_without_opportunity["sql_at"] == utc(2026, 8, 4)
