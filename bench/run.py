@@ -84,8 +84,21 @@ def child(engine: str, data_dir: Path, month: str, as_of: date, result: Path) ->
     print(json.dumps({"seconds": seconds}))
 
 
-def run_engine(engine: str, data_dir: Path, month: str, as_of: date, result: Path) -> Timing:
-    """A fresh interpreter per engine; os.wait4 gives that process's own peak RSS."""
+def _rss_mb(pid: int) -> float:
+    """Current resident memory of a live process (Linux /proc), 0 when it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    line = next((x for x in status.splitlines() if x.startswith("VmRSS:")), "VmRSS: 0 kB")
+    return int(line.split()[1]) / 1024
+
+
+def run_engine(
+    engine: str, data_dir: Path, month: str, as_of: date, result: Path, max_rss_mb: float
+) -> Timing:
+    """A fresh interpreter per engine; os.wait4 gives that process's own peak RSS. A child
+    growing past `max_rss_mb` is stopped before the machine runs out of memory."""
     command = [
         sys.executable,
         str(Path(__file__).resolve()),
@@ -102,14 +115,26 @@ def run_engine(engine: str, data_dir: Path, month: str, as_of: date, result: Pat
     ]
     log = result.with_suffix(".log")
     started = time.perf_counter()
+    stopped = False
     with log.open("w") as stderr:
+        # The child prints one short JSON line, well inside the pipe's buffer: poll, then read.
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True)
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)  # reaps: its own rusage
+            if pid:
+                break
+            if not stopped and _rss_mb(process.pid) > max_rss_mb:
+                process.kill()
+                stopped = True
+            time.sleep(0.2)
         assert process.stdout is not None
-        stdout = process.stdout.read()  # the child prints one short JSON line
-        _, status, usage = os.wait4(process.pid, 0)  # reaps it: this process's own rusage
+        stdout = process.stdout.read()
     process.returncode = exit_code = os.waitstatus_to_exitcode(status)
     elapsed = time.perf_counter() - started
     peak_mb = usage.ru_maxrss / 1024  # Linux reports kilobytes
+    if stopped:
+        error = f"stopped after {elapsed:.0f} s above --max-rss-gb ({max_rss_mb / 1024:g} GB)"
+        return Timing(engine, None, elapsed, peak_mb, error)
     if exit_code != 0:
         last = (log.read_text().strip().splitlines() or ["no output"])[-1]
         return Timing(engine, None, elapsed, peak_mb, f"exit {exit_code}: {last} (see {log})")
@@ -126,7 +151,7 @@ def print_report(timings: list[Timing], rows: int, month: str, results: dict[str
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for t in timings:
         if t.seconds is None:
-            print(f"| {t.engine} | {rows:,} | failed: {t.error} | | | | | |")
+            print(f"| {t.engine} | {rows:,} | failed: {t.error} | | {t.peak_rss_mb:,.0f} | | | |")
             continue
         time_ratio = rss_ratio = ""
         if duck is not None and duck.seconds:
@@ -139,7 +164,7 @@ def print_report(timings: list[Timing], rows: int, month: str, results: dict[str
     print("\nratios are engine / duckdb: below 1 means faster or leaner than DuckDB")
     ok = [t.engine for t in timings if t.seconds is not None]
     if set(ok) != set(ENGINES):
-        print("\nparity: not checked (an engine did not finish)")
+        print("\nparity: not checked (it needs both engines' results)")
         return False
     pipeline = pl.read_parquet(results["polars"])
     duckdb = pl.read_parquet(results["duckdb"])
@@ -168,6 +193,9 @@ def main() -> int:
     parser.add_argument("--month", help="YYYY-MM (default: the month holding most deliveries)")
     parser.add_argument("--as-of", type=date.fromisoformat, help="default: month end + 90 days")
     parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument(
+        "--max-rss-gb", type=float, default=20.0, help="stop an engine above this resident memory"
+    )
     parser.add_argument("--regenerate", action="store_true", help="rebuild bench/data/<leads>/")
     parser.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
@@ -194,7 +222,9 @@ def main() -> int:
     timings = []
     for engine in engines:
         print(f"running {engine} ...", flush=True)
-        timings.append(run_engine(engine, data_dir, month, as_of, results[engine]))
+        timings.append(
+            run_engine(engine, data_dir, month, as_of, results[engine], args.max_rss_gb * 1024)
+        )
     agree = print_report(timings, rows, month, results)
     summary = {
         "leads": rows,
