@@ -17,6 +17,7 @@ from scorecards.claims import claim_lines, claims_by_vendor, replacement_terms
 from scorecards.contracts import load_contracts
 from scorecards.documents.claim import write_claim
 from scorecards.documents.portfolio import write_portfolio
+from scorecards.documents.review import write_review
 from scorecards.documents.scorecard import write_scorecard
 from scorecards.history import HistoryStore, file_claims
 from scorecards.outputs import (
@@ -31,6 +32,7 @@ from scorecards.outputs import (
 )
 from scorecards.pipeline import compute_month, judged, read_inputs, run_id_for
 from scorecards.readers import FileRead
+from scorecards.review import vendor_review
 
 FRAMES = ("leads", "metrics", "quarantine", "statuses", "verdicts", "history")
 
@@ -219,4 +221,28 @@ def sweep_claims(
         "credit_cents": int(claimed["cpl_cents"].sum() or 0),
         "expired_lines": lines.filter(pl.col("disposition") == "expired").height,
         "over_cap_lines": lines.filter(pl.col("disposition") == "over_cap").height,
+    }
+
+
+def review_vendor(
+    vendor: str,
+    first: str,
+    last: str,
+    as_of: date,
+    data: Path,
+    contracts: Path,
+    out: Path,
+    history: str,
+) -> dict[str, Any]:
+    """The ad-hoc review of one vendor over [first, last]: `out/reviews/<vendor>-<first>-<last>.pdf`."""
+    result = compute_month(read_inputs(data, contracts), last, as_of)
+    review = vendor_review(result, HistoryStore(history).ledger(), vendor, first, last)
+    path = write_review(review, {"as_of": result.as_of, "run_id": result.run_id}, out / "reviews")
+    return {
+        "vendor": vendor,
+        "from": first,
+        "to": last,
+        "recommendation": review.recommendation,
+        "reasons": list(review.reasons),
+        "pdf": str(path),
     }

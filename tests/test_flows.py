@@ -1,0 +1,91 @@
+"""The flows as deployed: schedules, the served on-demand review, and other task runners."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from flows.deployments import MONTHLY_CRON, SWEEP_CRON, deployments
+from tests.conftest import SAMPLE_AS_OF, SAMPLE_MONTH
+
+
+def folders(sample: Path, tmp: Path) -> dict[str, str]:
+    return {
+        "data": str(sample / "data"),
+        "contracts": str(sample / "contracts"),
+        "out": str(tmp / "out"),
+        "history": str(tmp / "history"),
+    }
+
+
+def test_schedules_are_the_2nd_at_six_and_mondays_at_six_utc(tmp_path: Path) -> None:
+    served = {d.name: d for d in deployments(**folders(tmp_path, tmp_path))}
+    assert MONTHLY_CRON == "0 6 2 * *" and SWEEP_CRON == "0 6 * * 1"
+    monthly = served["monthly"].schedules[0].schedule
+    sweep = served["weekly-sweep"].schedules[0].schedule
+    assert (monthly.cron, monthly.timezone) == ("0 6 2 * *", "UTC")  # type: ignore[union-attr]
+    assert (sweep.cron, sweep.timezone) == ("0 6 * * 1", "UTC")  # type: ignore[union-attr]
+    assert served["on-demand"].schedules == []
+    assert served["monthly"].parameters["data"] == str(tmp_path / "data")
+
+
+def test_sweep_interval_is_configurable(tmp_path: Path) -> None:
+    served = {d.name: d for d in deployments(**folders(tmp_path, tmp_path), sweep_cron="0 6 * * 1,4")}
+    assert served["weekly-sweep"].schedules[0].schedule.cron == "0 6 * * 1,4"  # type: ignore[union-attr]
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_served_review_deployment_runs_with_parameters(sample_inputs: Path, tmp_path: Path) -> None:
+    from prefect import serve
+    from prefect.deployments import run_deployment
+
+    served = deployments(**folders(sample_inputs, tmp_path))
+    thread = threading.Thread(target=serve, args=served, kwargs={"pause_on_shutdown": False}, daemon=True)
+    thread.start()
+    time.sleep(5)  # the runner registers its deployments
+    run = run_deployment(
+        "vendor-review/on-demand",
+        parameters={
+            "vendor": "acme-syndication",
+            "from_month": "2026-05",
+            "to_month": SAMPLE_MONTH,
+            "as_of": SAMPLE_AS_OF,
+        },
+        timeout=240,
+    )
+    assert run.state is not None and run.state.is_completed(), run.state  # type: ignore[union-attr]
+    pdfs = list((tmp_path / "out" / "reviews").glob("*.pdf"))
+    assert [p.name for p in pdfs] == [f"acme-syndication-2026-05-{SAMPLE_MONTH}.pdf"]
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_dask_cluster_gives_identical_outputs(sample_inputs: Path, tmp_path: Path) -> None:
+    pytest.importorskip("prefect_dask")
+    from prefect_dask import DaskTaskRunner
+
+    from flows.monthly import monthly_scorecards
+
+    outputs = {}
+    for name, runner in (
+        ("threads", None),
+        ("dask", DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True})),
+    ):
+        flow = monthly_scorecards if runner is None else monthly_scorecards.with_options(task_runner=runner)
+        base = tmp_path / name
+        summary = flow(
+            month=SAMPLE_MONTH, as_of=date.fromisoformat(SAMPLE_AS_OF), **folders(sample_inputs, base)
+        )
+        assert not summary["failed"], summary["failed"]
+        out = base / "out" / SAMPLE_MONTH
+        outputs[name] = {
+            p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(out.rglob("*"))
+            if p.is_file() and p.name != "run.json"
+        }
+    assert outputs["dask"] == outputs["threads"]
+    assert any(k.startswith("scorecards/") for k in outputs["dask"])
