@@ -253,7 +253,7 @@ def review(
 ) -> None:
     """Review one vendor over a range of months: writes out/reviews/<vendor>-<from>-<to>.pdf.
 
-    Example: scorecards review acme-syndication --from 2026-05 --to 2026-10
+    Example: scorecards review bluepeak-demand --from 2026-05 --to 2026-10
     """
     with user_errors():
         month_arg(from_month, "--from")

@@ -51,7 +51,7 @@ def test_served_review_deployment_runs_with_parameters(sample_inputs: Path, tmp_
     run = run_deployment(
         "vendor-review/on-demand",
         parameters={
-            "vendor": "acme-syndication",
+            "vendor": "bluepeak-demand",
             "from_month": "2026-05",
             "to_month": SAMPLE_MONTH,
             "as_of": SAMPLE_AS_OF,
@@ -60,7 +60,7 @@ def test_served_review_deployment_runs_with_parameters(sample_inputs: Path, tmp_
     )
     assert run.state is not None and run.state.is_completed(), run.state  # type: ignore[union-attr]
     pdfs = list((tmp_path / "out" / "reviews").glob("*.pdf"))
-    assert [p.name for p in pdfs] == [f"acme-syndication-2026-05-{SAMPLE_MONTH}.pdf"]
+    assert [p.name for p in pdfs] == [f"bluepeak-demand-2026-05-{SAMPLE_MONTH}.pdf"]
 
 
 @pytest.mark.usefixtures("prefect_server")

@@ -54,7 +54,7 @@ def run_month(
 
 def pdf_text(path: Path) -> str:
     reader = PdfReader(io.BytesIO(path.read_bytes()))
-    return "\n".join(page.extract_text() or "" for page in reader.pages)
+    return " ".join(" ".join(page.extract_text() or "" for page in reader.pages).split())
 
 
 def sha(path: Path) -> str:
