@@ -3,7 +3,7 @@ every Monday at 06:00 UTC, and the on-demand review; their parameters show in th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron
@@ -21,25 +21,29 @@ def deployments(
     *, data: str, contracts: str, out: str, history: str, sweep_cron: str = SWEEP_CRON
 ) -> list[RunnerDeployment]:
     folders: dict[str, Any] = {"data": data, "contracts": contracts, "out": out, "history": history}
+    # to_deployment is sync here (it returns a coroutine only inside a running event loop)
     return [
-        monthly_scorecards.to_deployment(
-            name="monthly",
-            schedules=[Cron(MONTHLY_CRON, timezone=TIMEZONE)],
-            parameters=folders,
-            description="Last month's scorecards, portfolio and claims (06:00 UTC on the 2nd).",
-            tags=["scorecards"],
-        ),
-        claims_sweep.to_deployment(
-            name="weekly-sweep",
-            schedules=[Cron(sweep_cron, timezone=TIMEZONE)],
-            parameters=folders,
-            description="Replacement claims across every month still in its window.",
-            tags=["scorecards", "claims"],
-        ),
-        vendor_review.to_deployment(
-            name="on-demand",
-            parameters=folders,
-            description="Review one vendor over a range of months (give vendor, from_month, to_month).",
-            tags=["scorecards", "review"],
-        ),
+        cast(RunnerDeployment, d)
+        for d in (
+            monthly_scorecards.to_deployment(
+                name="monthly",
+                schedules=[Cron(MONTHLY_CRON, timezone=TIMEZONE)],
+                parameters=folders,
+                description="Last month's scorecards, portfolio and claims (06:00 UTC on the 2nd).",
+                tags=["scorecards"],
+            ),
+            claims_sweep.to_deployment(
+                name="weekly-sweep",
+                schedules=[Cron(sweep_cron, timezone=TIMEZONE)],
+                parameters=folders,
+                description="Replacement claims across every month still in its window.",
+                tags=["scorecards", "claims"],
+            ),
+            vendor_review.to_deployment(
+                name="on-demand",
+                parameters=folders,
+                description="Review one vendor over a range of months (give vendor, from_month, to_month).",
+                tags=["scorecards", "review"],
+            ),
+        )
     ]

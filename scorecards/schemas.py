@@ -66,7 +66,7 @@ class Leads(pa.DataFrameModel):
         strict = False
 
     @pa.dataframe_check
-    def primary_reason_exactly_when_invalid(cls, data: pa.PolarsData) -> pl.LazyFrame:
+    def primary_reason_exactly_when_invalid(cls, data: pa.PolarsData) -> pl.LazyFrame:  # type: ignore[misc]
         return data.lazyframe.select(
             (pl.col("status") == "invalid") == pl.col("primary_reason").is_not_null()
         )

@@ -35,7 +35,9 @@ def test_schedules_are_the_2nd_at_six_and_mondays_at_six_utc(tmp_path: Path) -> 
 
 
 def test_sweep_interval_is_configurable(tmp_path: Path) -> None:
-    served = {d.name: d for d in deployments(**folders(tmp_path, tmp_path), sweep_cron="0 6 * * 1,4")}
+    served = {
+        d.name: d for d in deployments(**folders(tmp_path, tmp_path), sweep_cron="0 6 * * 1,4")
+    }
     assert served["weekly-sweep"].schedules[0].schedule.cron == "0 6 * * 1,4"  # type: ignore[union-attr]
 
 
@@ -45,7 +47,9 @@ def test_served_review_deployment_runs_with_parameters(sample_inputs: Path, tmp_
     from prefect.deployments import run_deployment
 
     served = deployments(**folders(sample_inputs, tmp_path))
-    thread = threading.Thread(target=serve, args=served, kwargs={"pause_on_shutdown": False}, daemon=True)
+    thread = threading.Thread(
+        target=serve, args=served, kwargs={"pause_on_shutdown": False}, daemon=True
+    )
     thread.start()
     time.sleep(5)  # the runner registers its deployments
     run = run_deployment(
@@ -73,12 +77,23 @@ def test_dask_cluster_gives_identical_outputs(sample_inputs: Path, tmp_path: Pat
     outputs = {}
     for name, runner in (
         ("threads", None),
-        ("dask", DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True})),
+        (
+            "dask",
+            DaskTaskRunner(
+                cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True}
+            ),
+        ),
     ):
-        flow = monthly_scorecards if runner is None else monthly_scorecards.with_options(task_runner=runner)
+        flow = (
+            monthly_scorecards
+            if runner is None
+            else monthly_scorecards.with_options(task_runner=runner)
+        )
         base = tmp_path / name
         summary = flow(
-            month=SAMPLE_MONTH, as_of=date.fromisoformat(SAMPLE_AS_OF), **folders(sample_inputs, base)
+            month=SAMPLE_MONTH,
+            as_of=date.fromisoformat(SAMPLE_AS_OF),
+            **folders(sample_inputs, base),
         )
         assert not summary["failed"], summary["failed"]
         out = base / "out" / SAMPLE_MONTH
