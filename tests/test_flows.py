@@ -104,3 +104,30 @@ def test_dask_cluster_gives_identical_outputs(sample_inputs: Path, tmp_path: Pat
         }
     assert outputs["dask"] == outputs["threads"]
     assert any(k.startswith("scorecards/") for k in outputs["dask"])
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_failing_scorecard_stops_no_other_document(
+    sample_inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.monthly import monthly_scorecards
+    from scorecards import steps
+
+    render = steps.render_scorecard
+
+    def broken_for_one_vendor(staged: dict, vendor_id: str) -> Path:  # type: ignore[type-arg]
+        if vendor_id == "summit-bant":
+            raise RuntimeError("font cache unavailable")
+        return render(staged, vendor_id)
+
+    monkeypatch.setattr(steps, "render_scorecard", broken_for_one_vendor)
+    summary = monthly_scorecards(
+        month=SAMPLE_MONTH,
+        as_of=date.fromisoformat(SAMPLE_AS_OF),
+        **folders(sample_inputs, tmp_path),
+    )
+    assert summary["failed"] == {"scorecard summit-bant": "RuntimeError: font cache unavailable"}
+    out = tmp_path / "out" / SAMPLE_MONTH
+    written = sorted(p.stem for p in (out / "scorecards").glob("*.pdf"))
+    assert "summit-bant" not in written and len(written) == len(summary["verdicts"]) - 1
+    assert (out / "portfolio.pdf").is_file()
