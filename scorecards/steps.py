@@ -34,7 +34,16 @@ from scorecards.pipeline import compute_month, judged, read_inputs, run_id_for
 from scorecards.readers import FileRead
 from scorecards.review import vendor_review
 
-FRAMES = ("leads", "metrics", "quarantine", "statuses", "verdicts", "history")
+# output file -> MonthResult attribute
+FRAMES = {
+    "leads": "leads",
+    "metrics": "metrics",
+    "quarantine": "quarantine",
+    "statuses": "statuses",
+    "verdicts": "verdicts",
+    "threshold_history": "history",
+    "reconciliation": "reconciliation",
+}
 
 
 class RunInfo:
@@ -62,9 +71,8 @@ def compute_and_stage(
     inputs = read_inputs(data, contracts)
     result = compute_month(inputs, month, as_of)
     staging = staging_for(out / month, result.run_id)
-    for name in FRAMES:
-        write_parquet(getattr(result, name), staging.path(f"{name}.parquet"))
-    write_parquet(result.reconciliation, staging.path("reconciliation.parquet"))
+    for name, attribute in FRAMES.items():
+        write_parquet(getattr(result, attribute), staging.path(f"{name}.parquet"))
     currency = {c.vendor.id: c.currency for c in result.portfolio.contracts}
     return {
         "month": month,
