@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import (
+    create_link_artifact,
+    create_markdown_artifact,
+    create_table_artifact,
+)
 from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner, ThreadPoolTaskRunner
 
 from scorecards.errors import UserError
@@ -49,6 +54,12 @@ def publish_summary(summary: dict[str, Any]) -> None:
         lines.append("\n## Documents that failed\n")
         lines += [f"- {name}: {error}" for name, error in sorted(failed.items())]
     create_markdown_artifact(markdown="\n".join(lines), key=f"outputs-{summary['month']}")
+    create_link_artifact(
+        link=Path(summary["out"]).resolve().as_uri(),
+        link_text=f"Scorecards {summary['month']}",
+        key=f"outputs-link-{summary['month']}",
+        description="The month's output folder",
+    )
 
 
 def task_runner(kind: str = "threads", dask_address: str | None = None) -> TaskRunner[Any]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from scorecards import formatting
 from scorecards.claims import claim_lines, claims_by_vendor, replacement_terms
 from scorecards.contracts import load_contracts
 from scorecards.documents.claim import write_claim
@@ -182,13 +183,13 @@ def publish(staged: dict[str, Any], documents: dict[str, Any]) -> dict[str, Any]
         staged["month"],
     )
     lines_path = final / "claim_lines.parquet"
-    claimed = 0
+    lines = pl.DataFrame(schema={"vendor_id": pl.String, "cpl_cents": pl.Int64})
     if lines_path.exists():
-        lines = pl.read_parquet(lines_path).filter(pl.col("disposition") == "claim")
         filed = {c["claim_id"] for c in documents.get("claims", {}).get("claims", [])}
-        lines = lines.filter(pl.col("claim_id").is_in(sorted(filed)))
+        lines = pl.read_parquet(lines_path).filter(
+            pl.col("disposition") == "claim", pl.col("claim_id").is_in(sorted(filed))
+        )
         store.record_claims(lines)
-        claimed = lines.height
     verdicts = pl.read_parquet(final / "verdicts.parquet")
     return {
         "month": staged["month"],
@@ -198,10 +199,46 @@ def publish(staged: dict[str, Any], documents: dict[str, Any]) -> dict[str, Any]
         "leads": staged["leads"],
         "quarantined": staged["quarantined"],
         "balanced": staged["balanced"],
-        "claim_lines": claimed,
+        "claim_lines": lines.height,
         "documents": documents,
         "verdicts": verdicts.select("vendor_id", "verdict", "reason").to_dicts(),
+        "table": summary_table(
+            verdicts, pl.read_parquet(final / "statuses.parquet"), lines, staged["currency"]
+        ),
     }
+
+
+def summary_table(
+    verdicts: pl.DataFrame, statuses: pl.DataFrame, claimed: pl.DataFrame, currency: dict[str, str]
+) -> list[dict[str, Any]]:
+    """One row per vendor for the run's artifact: verdict, judged cost per SQL, claims filed."""
+    cost = statuses.filter(pl.col("metric") == "cost_per_sql").select(
+        "vendor_id", pl.col("value").alias("cost_per_sql"), "judged_month"
+    )
+    claims = claimed.group_by("vendor_id").agg(
+        pl.len().alias("claim_lines"), pl.col("cpl_cents").sum().alias("claim_cents")
+    )
+    rows = (
+        verdicts.join(cost, on="vendor_id", how="left")
+        .join(claims, on="vendor_id", how="left")
+        .sort("vendor_id")
+        .to_dicts()
+    )
+    return [
+        {
+            "vendor": row["vendor_id"],
+            "verdict": row["verdict"],
+            "cost per SQL": formatting.metric_value(
+                "cost_per_sql", row["cost_per_sql"], currency.get(row["vendor_id"], "USD")
+            ),
+            "judged on": formatting.month(row["judged_month"]),
+            "claim lines": row["claim_lines"] or 0,
+            "claimed": formatting.money(
+                row["claim_cents"] or 0, currency.get(row["vendor_id"], "USD")
+            ),
+        }
+        for row in rows
+    ]
 
 
 def sweep_claims(

@@ -198,3 +198,25 @@ def test_bad_month_is_one_sentence(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "--month must be a month written YYYY-MM (got '2026-13')" in result.output
     assert "Traceback" not in result.output
+
+
+def test_run_publishes_a_summary_table_artifact(first_run: dict[str, Path]) -> None:
+    from prefect.artifacts import Artifact
+
+    artifact = Artifact.get(f"scorecards-{SAMPLE_MONTH}")
+    assert artifact is not None and artifact.type == "table"
+    rows = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
+    verdicts = pl.read_parquet(first_run["out"] / "verdicts.parquet")
+    assert [r["vendor"] for r in rows] == sorted(verdicts["vendor_id"].to_list())
+    assert set(rows[0]) == {
+        "vendor",
+        "verdict",
+        "cost per SQL",
+        "judged on",
+        "claim lines",
+        "claimed",
+    }
+    claimed = pl.read_parquet(first_run["out"] / "claim_lines.parquet").filter(
+        pl.col("disposition") == "claim"
+    )
+    assert sum(r["claim lines"] for r in rows) == claimed.height
