@@ -80,146 +80,206 @@ def normalised_email(expr: pl.Expr) -> pl.Expr:
     return expr.str.strip_chars().str.to_lowercase()
 
 
-def _email_defect() -> pl.Expr:
-    """Why the email is not a syntactically valid address, or null (SPEC §3 reason 1)."""
-    email = pl.col("email")
-    local = email.str.split("@").list.first()
-    domain = email.str.split("@").list.last()
-    return (
-        pl.when(email.is_null())
-        .then(pl.lit("email is empty"))
-        .when(email.str.contains(r"\s"))
-        .then(pl.lit("email contains a space"))
-        .when(email.str.count_matches("@") != 1)
-        .then(pl.format("email has {} '@' signs", email.str.count_matches("@")))
-        .when(local.str.len_chars() == 0)
-        .then(pl.lit("email has nothing before '@'"))
-        .when(~domain.str.contains(r"\.", literal=False))
-        .then(pl.lit("email domain has no dot"))
-    )
+def _listing(values: list[str]) -> str:
+    return f"[{', '.join(values)}]"
 
 
-def _listing(column: str) -> pl.Expr:
-    return pl.format("[{}]", pl.col(column).list.join(", "))
+def _in_contracts(contract_ids: list[str]) -> pl.Expr:
+    return pl.col("contract_id").is_in(pl.Series(contract_ids, dtype=pl.String))
 
 
-def _icp_evidence() -> pl.Expr:
-    """'; '-joined evidence of every ICP criterion the lead fails, or null when it fails none."""
-    country = pl.col("country").str.strip_chars().str.to_uppercase()
-    level = pl.col("job_level").str.strip_chars().str.to_lowercase()
-    industry = pl.col("industry").str.strip_chars().str.to_lowercase()
-    has = pl.col
+def _fails_list(value: pl.Expr, criteria: list[dict[str, Any]], criterion: str) -> pl.Expr:
+    """True where the lead's contract lists allowed values for `criterion` and the lead's value
+    is missing or not among them. One small `is_in` per distinct list, never a list per lead."""
+    by_list: dict[tuple[str, ...], list[str]] = {}
+    for row in criteria:
+        if row[criterion] is not None:
+            by_list.setdefault(tuple(row[criterion]), []).append(row["contract_id"])
+    fails: Any = None
+    for allowed, contract_ids in by_list.items():
+        outside = value.is_null() | ~value.is_in(pl.Series(allowed, dtype=pl.String))
+        fails = (pl.when if fails is None else fails.when)(_in_contracts(list(contract_ids)))
+        fails = fails.then(outside)
+    return pl.lit(False) if fails is None else fails.otherwise(pl.lit(False))
 
-    def outside(value: pl.Expr, criterion: str, name: str) -> pl.Expr:
-        return (
-            pl.when(has(criterion).is_null())
-            .then(None)
-            .when(value.is_null())
-            .then(pl.lit(f"{name} missing"))
-            .when(~has(criterion).list.contains(value))
-            .then(pl.format("{}={} not in {}", pl.lit(name), pl.col(name), _listing(criterion)))
-        )
 
+def _empty(column: str, present: set[str]) -> pl.Expr:
+    value = pl.col(column) if column in present else pl.lit(None, pl.String)
+    return value.cast(pl.String).str.strip_chars().fill_null("") == ""
+
+
+_ICP_LISTS = (  # (field, criterion column, how the value is normalised before comparing)
+    ("country", "acc_countries", lambda e: e.str.strip_chars().str.to_uppercase()),
+    ("job_level", "acc_job_levels", lambda e: e.str.strip_chars().str.to_lowercase()),
+    ("industry", "acc_industries", lambda e: e.str.strip_chars().str.to_lowercase()),
+)
+
+
+def _size_fails() -> pl.Expr:
     employees = pl.col("employees")
-    size = (
-        pl.when(has("acc_min_employees").is_null() & has("acc_max_employees").is_null())
-        .then(None)
-        .when(employees.is_null())
-        .then(pl.lit("employees missing"))
-        .when(employees < has("acc_min_employees"))
-        .then(pl.format("employees={} below {}", employees, has("acc_min_employees")))
-        .when(employees > has("acc_max_employees"))
-        .then(pl.format("employees={} above {}", employees, has("acc_max_employees")))
+    bounded = pl.col("acc_min_employees").is_not_null() | pl.col("acc_max_employees").is_not_null()
+    return bounded & (
+        employees.is_null()
+        | (employees < pl.col("acc_min_employees")).fill_null(False)
+        | (employees > pl.col("acc_max_employees")).fill_null(False)
     )
-    parts = pl.concat_list(
-        outside(country, "acc_countries", "country"),
-        size,
-        outside(level, "acc_job_levels", "job_level"),
-        outside(industry, "acc_industries", "industry"),
-    ).list.drop_nulls()
-    return pl.when(parts.list.len() > 0).then(parts.list.join("; "))
 
 
-def _missing_evidence(required_columns: list[str], present: set[str]) -> pl.Expr:
-    """'; '-joined '<field> missing' for each required field or answer the lead left empty."""
-    parts = []
-    for column in required_columns:
-        value = pl.col(column) if column in present else pl.lit(None, pl.String)
-        empty = value.cast(pl.String).str.strip_chars().fill_null("") == ""
-        parts.append(
-            pl.when(pl.col("acc_required").list.contains(pl.lit(column)) & empty).then(
-                pl.lit(f"{column} missing")
-            )
-        )
+def _conditions(
+    criteria: list[dict[str, Any]], required_columns: list[str], present: set[str]
+) -> dict[str, pl.Expr]:
+    """reason -> whether the lead fails it (never null), in SPEC §3 precedence. Cheap enough to
+    evaluate on every lead; evidence is only built for the leads that fail something."""
+    email = pl.col("email")
+    day = pl.col("delivery_date")
+    well_formed = email.str.contains(r"^[^@\s]+@[^@\s]*\.[^@\s]*$")
+    icp = [pl.col(f"_fails_{field}") for field, _, _ in _ICP_LISTS]
+    missing = [
+        _in_contracts([r["contract_id"] for r in criteria if column in (r["acc_required"] or [])])
+        & _empty(column, present)
+        for column in required_columns
+    ]
+    disqualified = pl.col("_o_disqualified_reason")
+    conditions = {
+        "malformed_email": ~well_formed.fill_null(False),
+        "duplicate": pl.col("_prev_day").is_not_null()
+        & ((day - pl.col("_prev_day")).dt.total_days() <= pl.col("acc_dedupe_days")),
+        "existing_contact": pl.col("_crm_created").dt.date() < day,
+        "suppressed": pl.col("_suppressed_by").is_not_null(),
+        "free_email": pl.col("acc_reject_free_email")
+        & pl.col("email_domain").is_in(FREE_EMAIL_DOMAINS),
+        "outside_icp": pl.any_horizontal(icp[0], pl.col("_fails_employees"), *icp[1:]),
+        "missing_required": pl.any_horizontal(missing) if missing else pl.lit(False),
+        "no_consent": pl.col("acc_require_consent") & pl.col("consent").ne_missing(True),
+        "bounced_email": pl.col("_bounced"),
+        "junk": disqualified.is_in(JUNK_DISQUALIFICATIONS),
+    }
+    assert tuple(conditions) == REASONS, "rules must follow SPEC §3 precedence"
+    return {name: cond.fill_null(False) for name, cond in conditions.items()}
+
+
+def _joined_parts(parts: list[pl.Expr]) -> pl.Expr:
+    """'; '-joined non-null parts (null when every part is null)."""
     if not parts:
         return pl.lit(None, pl.String)
     listed = pl.concat_list(parts).list.drop_nulls()
     return pl.when(listed.list.len() > 0).then(listed.list.join("; "))
 
 
-def _reason_rules(
-    required_columns: list[str], present: set[str]
-) -> dict[str, tuple[pl.Expr, pl.Expr]]:
-    """reason -> (condition, evidence). Evidence is never null where the condition holds."""
-    defect = _email_defect()
-    icp = _icp_evidence()
-    missing = _missing_evidence(required_columns, present)
-    day = pl.col("delivery_date")
-    rules = {
-        "malformed_email": (defect.is_not_null(), defect),
-        "duplicate": (
-            pl.col("_prev_day").is_not_null()
-            & ((day - pl.col("_prev_day")).dt.total_days() <= pl.col("acc_dedupe_days")),
-            pl.format(
-                "delivered before on {} by {} (lead {})",
-                pl.col("_prev_day").cast(pl.String),
-                pl.col("_prev_vendor"),
-                pl.col("_prev_lead"),
-            ),
+def _evidence(required_columns: list[str], present: set[str]) -> dict[str, pl.Expr]:
+    """reason -> its evidence sentence, read only where the reason's `_is_<reason>` holds."""
+    email = pl.col("email")
+    defect = (
+        pl.when(email.is_null())
+        .then(pl.lit("email is empty"))
+        .when(email.str.contains(r"\s"))
+        .then(pl.lit("email contains a space"))
+        .when(email.str.count_matches("@") != 1)
+        .then(pl.format("email has {} '@' signs", email.str.count_matches("@")))
+        .when(email.str.split("@").list.first().str.len_chars() == 0)
+        .then(pl.lit("email has nothing before '@'"))
+        .otherwise(pl.lit("email domain has no dot"))
+    )
+
+    def outside(field: str, normalised: Any) -> pl.Expr:
+        return (
+            pl.when(~pl.col(f"_fails_{field}"))
+            .then(None)
+            .when(normalised(pl.col(field)).is_null())
+            .then(pl.lit(f"{field} missing"))
+            .otherwise(pl.format("{}={} not in {}", pl.lit(field), field, f"_listing_{field}"))
+        )
+
+    employees = pl.col("employees")
+    size = (
+        pl.when(~pl.col("_fails_employees"))
+        .then(None)
+        .when(employees.is_null())
+        .then(pl.lit("employees missing"))
+        .when(employees < pl.col("acc_min_employees"))
+        .then(pl.format("employees={} below {}", employees, "acc_min_employees"))
+        .otherwise(pl.format("employees={} above {}", employees, "acc_max_employees"))
+    )
+    (country, _, norm_country), (level, _, norm_level), (industry, _, norm_industry) = _ICP_LISTS
+    icp = [
+        outside(country, norm_country),
+        size,
+        outside(level, norm_level),
+        outside(industry, norm_industry),
+    ]
+    missing = [
+        pl.when(pl.col(f"_requires_{column}") & _empty(column, present)).then(
+            pl.lit(f"{column} missing")
+        )
+        for column in required_columns
+    ]
+    evidence = {
+        "malformed_email": defect,
+        "duplicate": pl.format(
+            "delivered before on {} by {} (lead {})",
+            pl.col("_prev_day").cast(pl.String),
+            "_prev_vendor",
+            "_prev_lead",
         ),
-        "existing_contact": (
-            pl.col("_crm_created").dt.date() < day,
-            pl.format("in CRM since {}", pl.col("_crm_created").dt.date().cast(pl.String)),
+        "existing_contact": pl.format(
+            "in CRM since {}", pl.col("_crm_created").dt.date().cast(pl.String)
         ),
-        "suppressed": (
-            pl.col("_suppressed_by").is_not_null(),
-            pl.col("_suppressed_by"),
-        ),
-        "free_email": (
-            pl.col("acc_reject_free_email") & pl.col("email_domain").is_in(FREE_EMAIL_DOMAINS),
-            pl.format("free-mail domain {}", pl.col("email_domain")),
-        ),
-        "outside_icp": (icp.is_not_null(), icp),
-        "missing_required": (missing.is_not_null(), missing),
-        "no_consent": (
-            pl.col("acc_require_consent") & pl.col("consent").ne_missing(True),
-            pl.when(pl.col("consent").is_null())
-            .then(pl.lit("consent missing"))
-            .otherwise(pl.lit("consent not given")),
-        ),
-        "bounced_email": (
-            pl.col("_bounced").fill_null(False),
-            pl.lit("CRM marks the email bounced"),
-        ),
-        "junk": (
-            pl.col("_o_disqualified_reason").is_in(JUNK_DISQUALIFICATIONS).fill_null(False),
-            pl.format("CRM disqualified it as {}", pl.col("_o_disqualified_reason")),
-        ),
+        "suppressed": pl.col("_suppressed_by"),
+        "free_email": pl.format("free-mail domain {}", "email_domain"),
+        "outside_icp": _joined_parts(icp),
+        "missing_required": _joined_parts(missing),
+        "no_consent": pl.when(pl.col("consent").is_null())
+        .then(pl.lit("consent missing"))
+        .otherwise(pl.lit("consent not given")),
+        "bounced_email": pl.lit("CRM marks the email bounced"),
+        "junk": pl.format("CRM disqualified it as {}", "_o_disqualified_reason"),
     }
-    assert tuple(rules) == REASONS, "rules must follow SPEC §3 precedence"
-    return rules
+    assert tuple(evidence) == REASONS, "evidence must follow SPEC §3 precedence"
+    return evidence
 
 
-def _with_previous_delivery(leads: pl.DataFrame) -> pl.DataFrame:
-    """The nearest earlier delivery of the same email, by any vendor (SPEC §3 reason 2: the
-    earliest delivery keeps the lead; a same-instant tie goes to the first vendor_lead_id)."""
+def _contract_details(criteria: list[dict[str, Any]], required_columns: list[str]) -> pl.DataFrame:
+    """Per contract: the allowed values as the evidence shows them, and which fields it requires
+    (joined onto the failing leads only)."""
+    rows = [
+        {
+            "contract_id": r["contract_id"],
+            **{f"_listing_{f}": None if r[c] is None else _listing(r[c]) for f, c, _ in _ICP_LISTS},
+            **{f"_requires_{col}": col in (r["acc_required"] or []) for col in required_columns},
+        }
+        for r in criteria
+    ]
+    schema: dict[str, pl.DataType] = {
+        "contract_id": pl.String(),
+        **{f"_listing_{f}": pl.String() for f, _, _ in _ICP_LISTS},
+        **{f"_requires_{col}": pl.Boolean() for col in required_columns},
+    }
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _looked_up(frame: pl.DataFrame, keys: list[str], table: pl.DataFrame) -> pl.DataFrame:
+    """`table`'s other columns for each row of `frame`, in `frame`'s order. The join runs on the
+    key columns alone so the wide lead frame is never copied; `table` is unique on `keys`."""
+    return frame.select(keys).join(table, on=keys, how="left", maintain_order="left").drop(keys)
+
+
+def _previous_delivery(leads: pl.DataFrame) -> pl.DataFrame:
+    """Per lead, in `leads`' order: the nearest earlier delivery of the same email, by any vendor
+    (SPEC §3 reason 2: the earliest delivery keeps the lead; a same-instant tie goes to the first
+    vendor_lead_id). Sorted on the key columns only, then put back in row order."""
     order = ["email", "delivered_at", "vendor_lead_id", "vendor_id", "source_file", "source_line"]
-    ranked = leads.sort(order, nulls_last=True)
-    keyed = pl.col("email").is_not_null()
-    return ranked.with_columns(
-        pl.when(keyed).then(pl.col("delivery_date").shift(1).over("email")).alias("_prev_day"),
-        pl.when(keyed).then(pl.col("vendor_id").shift(1).over("email")).alias("_prev_vendor"),
-        pl.when(keyed).then(pl.col("vendor_lead_id").shift(1).over("email")).alias("_prev_lead"),
+    ranked = leads.select("_row", "delivery_date", *order).sort(order, nulls_last=True)
+    email = pl.col("email")
+    same = email.is_not_null() & (email == email.shift(1))
+    return (
+        ranked.select(
+            "_row",
+            pl.when(same).then(pl.col("delivery_date").shift(1)).alias("_prev_day"),
+            pl.when(same).then(pl.col("vendor_id").shift(1)).alias("_prev_vendor"),
+            pl.when(same).then(pl.col("vendor_lead_id").shift(1)).alias("_prev_lead"),
+        )
+        .sort("_row")
+        .drop("_row")
     )
 
 
@@ -249,31 +309,30 @@ _OUTCOME_COLUMNS = (
 )
 
 
-def _with_outcomes(leads: pl.DataFrame, crm: pl.DataFrame) -> pl.DataFrame:
-    """CRM outcome per lead: matched on (vendor_id, vendor_lead_id) where the CRM carries them
-    (SPEC §2.3), else on email."""
+def _outcomes(leads: pl.DataFrame, crm: pl.DataFrame) -> pl.DataFrame:
+    """CRM outcome per lead, in `leads`' order: matched on (vendor_id, vendor_lead_id) where the
+    CRM carries them (SPEC §2.3), else on email."""
     key = ["vendor_id", "vendor_lead_id"]
     keyed = (
         crm.filter(pl.col("vendor_id").is_not_null() & pl.col("vendor_lead_id").is_not_null())
         .sort("vendor_id", "vendor_lead_id", "created_at", "crm_id", nulls_last=True)
-        # a bounce on the lead's own record counts even when sales changed its address
-        .with_columns(pl.col("email_bounced").fill_null(False).any().over(key).alias("_k_bounced"))
-        .unique(key, keep="first", maintain_order=True)
-        .select(*key, "_k_bounced", *[pl.col(c).alias(f"_k_{c}") for c in _OUTCOME_COLUMNS])
+        .group_by(key, maintain_order=True)
+        .agg(
+            # a bounce on the lead's own record counts even when sales changed its address
+            pl.col("email_bounced").fill_null(False).any().alias("_k_bounced"),
+            *[pl.col(c).first().alias(f"_k_{c}") for c in _OUTCOME_COLUMNS],
+        )
     )
     by_email = _crm_by_email(crm).rename({c: f"_e_{c}" for c in _OUTCOME_COLUMNS})
-    joined = leads.join(keyed, on=["vendor_id", "vendor_lead_id"], how="left").join(
-        by_email, on="email", how="left"
-    )
+    joined = _looked_up(leads, key, keyed).hstack(_looked_up(leads, ["email"], by_email))
     has_key = pl.col("_k_bounced").is_not_null()  # never null on a key match; crm_id may be
-    return (
-        joined.with_columns(
+    return joined.select(
+        "_crm_created",
+        *[
             pl.when(has_key).then(pl.col(f"_k_{c}")).otherwise(pl.col(f"_e_{c}")).alias(f"_o_{c}")
             for c in _OUTCOME_COLUMNS
-        )
-        .with_columns((pl.col("_bounced") | pl.col("_k_bounced")).fill_null(False))
-        .drop([f"_k_{c}" for c in _OUTCOME_COLUMNS] + [f"_e_{c}" for c in _OUTCOME_COLUMNS])
-        .drop("_k_bounced")
+        ],
+        (pl.col("_bounced") | pl.col("_k_bounced")).fill_null(False).alias("_bounced"),
     )
 
 
@@ -310,17 +369,21 @@ def _outcome_columns(as_of: date) -> list[pl.Expr]:
     ]
 
 
-def _suppression_match(leads: pl.DataFrame, suppression: pl.DataFrame) -> pl.DataFrame:
+def _suppression(leads: pl.DataFrame, suppression: pl.DataFrame) -> pl.DataFrame:
+    """Per lead, in `leads`' order: which suppression list names its email or its domain."""
     emails = suppression.filter(pl.col("kind") == "email").select(
         pl.col("value").alias("email"), pl.col("list").alias("_email_list")
     )
     domains = suppression.filter(pl.col("kind") == "domain").select(
         pl.col("value").alias("email_domain"), pl.col("list").alias("_domain_list")
     )
-    matched = leads.join(emails, on="email", how="left").join(
-        domains, on="email_domain", how="left"
+    # a list may name a value twice; one match is enough
+    emails = emails.unique("email", keep="first", maintain_order=True)
+    domains = domains.unique("email_domain", keep="first", maintain_order=True)
+    matched = _looked_up(leads, ["email"], emails).hstack(
+        _looked_up(leads, ["email_domain"], domains)
     )
-    return matched.with_columns(
+    return matched.hstack(leads.select("email_domain")).select(
         pl.when(pl.col("_email_list").is_not_null())
         .then(pl.format("email on suppression list {}", pl.col("_email_list")))
         .when(pl.col("_domain_list").is_not_null())
@@ -330,7 +393,7 @@ def _suppression_match(leads: pl.DataFrame, suppression: pl.DataFrame) -> pl.Dat
             )
         )
         .alias("_suppressed_by")
-    ).drop("_email_list", "_domain_list")
+    )
 
 
 LEAD_ORDER = ["vendor_id", "delivered_at", "vendor_lead_id", "source_file", "source_line"]
@@ -344,13 +407,27 @@ def judged_leads(
     acceptance: pl.DataFrame,
     as_of: date,
 ) -> pl.DataFrame:
-    """Every attributed delivery with status, reasons, evidence and outcome (the leads frame)."""
+    """Every attributed delivery with status, reasons, evidence and outcome (the leads frame).
+
+    Sorted once, first; every later step adds columns in that row order (narrow joins), so the
+    wide frame is never copied again. Reasons are ten boolean columns on every lead; their
+    evidence is written only for the leads that fail one."""
     present = set(deliveries.columns)
-    required_columns = sorted(
-        {c for row in acceptance["acc_required"].to_list() for c in (row or [])}
+    criteria = acceptance.to_dicts()
+    required_columns = sorted({c for row in criteria for c in (row["acc_required"] or [])})
+    scalars = acceptance.select(
+        "contract_id",
+        "acc_min_employees",
+        "acc_max_employees",
+        "acc_reject_free_email",
+        "acc_require_consent",
+        "acc_dedupe_days",
+        "sql_window_days",
     )
+    prices = programs.select("contract_id", "program_id", "lead_type", "cpl_cents")
     base = (
-        deliveries.with_columns(
+        deliveries.sort(LEAD_ORDER)
+        .with_columns(
             normalised_email(pl.col("email")).alias("email"),
             pl.col("delivered_at").dt.date().alias("delivery_date"),
             pl.col("delivered_at").dt.strftime("%Y-%m").alias("month"),
@@ -365,26 +442,46 @@ def judged_leads(
                 "company_domain"
             )
         )
-        .join(
-            programs.select("contract_id", "program_id", "lead_type", "cpl_cents"),
-            on=["contract_id", "program_id"],
-            how="left",
-        )
-        .join(acceptance, on="contract_id", how="left")
+        .with_row_index("_row")
     )
-    ranked = _with_previous_delivery(base)
-    matched = _suppression_match(_with_outcomes(ranked, crm), suppression)
-    rules = _reason_rules(required_columns, present)
-    reasons = pl.concat_list(
-        [pl.when(cond.fill_null(False)).then(pl.lit(name)) for name, (cond, _) in rules.items()]
-    ).list.drop_nulls()
-    evidence = pl.concat_list(
-        [pl.when(cond.fill_null(False)).then(ev) for cond, ev in rules.values()]
-    ).list.drop_nulls()
-    judged = matched.with_columns(
-        reasons.alias("reasons"), evidence.alias("evidence")
-    ).with_columns(
-        pl.when(pl.col("reasons").list.len() > 0)
+    base = base.hstack(_looked_up(base, ["contract_id", "program_id"], prices).get_columns())
+    base = base.hstack(_looked_up(base, ["contract_id"], scalars).get_columns())
+    base = base.hstack(_previous_delivery(base).get_columns())
+    base = base.hstack(_outcomes(base, crm).get_columns())
+    base = base.hstack(_suppression(base, suppression).get_columns())
+    conditions = _conditions(criteria, required_columns, present)
+    flagged = base.with_columns(
+        *[
+            _fails_list(normalised(pl.col(field)), criteria, criterion).alias(f"_fails_{field}")
+            for field, criterion, normalised in _ICP_LISTS
+        ],
+        _size_fails().alias("_fails_employees"),
+    ).with_columns(cond.alias(f"_is_{name}") for name, cond in conditions.items())
+    flags = [pl.col(f"_is_{name}") for name in conditions]
+    evidence = _evidence(required_columns, present)
+    explained = (
+        flagged.filter(pl.any_horizontal(flags))
+        .join(_contract_details(criteria, required_columns), on="contract_id", how="left")
+        .select(
+            "_row",
+            pl.concat_list(
+                [pl.when(pl.col(f"_is_{name}")).then(pl.lit(name)) for name in conditions]
+            )
+            .list.drop_nulls()
+            .alias("reasons"),
+            pl.concat_list(
+                [pl.when(pl.col(f"_is_{name}")).then(evidence[name]) for name in conditions]
+            )
+            .list.drop_nulls()
+            .alias("evidence"),
+        )
+    )
+    nothing = pl.lit(pl.Series([[]], dtype=pl.List(pl.String)))
+    lists = _looked_up(flagged, ["_row"], explained).select(
+        pl.col("reasons", "evidence").fill_null(nothing)
+    )
+    judged = flagged.hstack(lists.get_columns()).with_columns(
+        pl.when(pl.any_horizontal(flags))
         .then(pl.lit("invalid"))
         .otherwise(pl.lit("accepted"))
         .alias("status"),
@@ -418,4 +515,4 @@ def judged_leads(
         "opportunity_amount_cents",
         "won",
     ]
-    return judged.select(columns).sort(LEAD_ORDER)
+    return judged.select(columns)
