@@ -7,6 +7,7 @@ its primary reason is the first. Nothing here loops over rows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -139,7 +140,8 @@ def _conditions(
         & _empty(column, present)
         for column in required_columns
     ]
-    disqualified = pl.col("_o_disqualified_reason")
+    # SPEC §3 reason 10: CRM exports spell the reason as people typed it ("Student", " junk")
+    disqualified = pl.col("_o_disqualified_reason").str.strip_chars().str.to_lowercase()
     conditions = {
         "malformed_email": ~well_formed.fill_null(False),
         "duplicate": pl.col("_prev_day").is_not_null()
@@ -158,7 +160,7 @@ def _conditions(
     return {name: cond.fill_null(False) for name, cond in conditions.items()}
 
 
-def _joined_parts(parts: list[pl.Expr]) -> pl.Expr:
+def _joined_parts(parts: Sequence[pl.Expr]) -> pl.Expr:
     """'; '-joined non-null parts (null when every part is null)."""
     if not parts:
         return pl.lit(None, pl.String)

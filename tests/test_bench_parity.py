@@ -373,10 +373,6 @@ def _bench_metrics_ready() -> bool:
 
 
 @pytest.mark.skipif(not _bench_metrics_ready(), reason="scorecards.pipeline.bench_metrics missing")
-@pytest.mark.xfail(
-    reason="judge.py compares disqualified_reason untrimmed and case-sensitively: ' Student' "
-    "(lead L11) is not junk there; the SQL trims and lower-cases it"
-)
 def test_duckdb_and_pipeline_agree_on_the_hand_fixture(tmp_path: Path):
     from scorecards.pipeline import bench_metrics
 

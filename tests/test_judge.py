@@ -441,6 +441,21 @@ def test_reason_junk_matched_by_vendor_id_and_vendor_lead_id(tmp_path: Path) -> 
     assert judged(result) == invalid("junk", "CRM disqualified it as fake")
 
 
+@pytest.mark.parametrize("why", ["Student", "JUNK", " No_Such_Person "])
+def test_reason_junk_compares_the_crm_reason_trimmed_and_lower_cased(
+    tmp_path: Path, why: str
+) -> None:
+    """Salesforce writes its picklist labels ("Student"); people type stray spaces."""
+    result = run(
+        tmp_path,
+        [lead()],
+        crm=[f"pat@corp.com,C1,,,2026-07-10T09:00:00Z,disqualified,false,{why}"],
+    )
+    verdict = judged(result)
+    assert (verdict["status"], verdict["reasons"]) == ("invalid", ["junk"])
+    assert verdict["evidence"][0].lower() == f"crm disqualified it as {why.strip().lower()}"
+
+
 def test_reason_junk_not_for_other_disqualifications(tmp_path: Path) -> None:
     result = run(
         tmp_path,
