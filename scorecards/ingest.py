@@ -131,18 +131,27 @@ def _clashing_headers(headers: list[str], renames: dict[str, str]) -> tuple[str,
     return None
 
 
+def _checks(raw: pl.DataFrame, implied_vendor: str | None) -> list[tuple[str, bool, str]]:
+    """(column, required, what a bad value is called) for each canonical column in `raw`."""
+    checks = []
+    for column, (_, kind) in DELIVERY_COLUMNS.items():
+        if column not in raw.columns:
+            continue
+        required = column in REQUIRED_COLUMNS and column != "email"
+        if column == "vendor_id" and implied_vendor is not None:
+            required = False
+        checks.append((column, required, kind))
+    return checks
+
+
 def _row_errors(raw: pl.DataFrame, implied_vendor: str | None) -> tuple[pl.Expr, pl.Expr]:
     """(field, message) of each row's first problem, in canonical column order; null if none."""
     fields: list[pl.Expr] = []
     messages: list[pl.Expr] = []
-    for column, (parser, kind) in DELIVERY_COLUMNS.items():
-        if column not in raw.columns:
-            continue
+    for column, required, kind in _checks(raw, implied_vendor):
+        parser = DELIVERY_COLUMNS[column][0]
         value = parsing.blank_to_null(pl.col(column))
         parsed = parser(pl.col(column), raw.schema[column])
-        required = column in REQUIRED_COLUMNS and column != "email"
-        if column == "vendor_id" and implied_vendor is not None:
-            required = False
         bad_value = value.is_not_null() & parsed.is_null()
         not_kind = pl.format("'{}' is not {}", value.str.slice(0, 60), pl.lit(kind))
         problem: pl.Expr = (
@@ -153,6 +162,34 @@ def _row_errors(raw: pl.DataFrame, implied_vendor: str | None) -> tuple[pl.Expr,
         messages.append(problem)
         fields.append(pl.when(problem.is_not_null()).then(pl.lit(column)))
     return pl.coalesce(fields), pl.coalesce(messages)
+
+
+def _has_problem(raw: pl.DataFrame, typed: pl.DataFrame, implied_vendor: str | None) -> pl.Series:
+    """Whether `_row_errors` finds a problem in each row, from the columns parsed once (`typed`)
+    instead of parsing again: a value given but not parsed, or a required value missing."""
+    flags: list[pl.Expr] = []
+    for column, required, _ in _checks(raw, implied_vendor):
+        parsed = pl.col(column).is_null()
+        if DELIVERY_COLUMNS[column][0] is parsing.text:
+            # text parses whenever it is not blank: only a missing required value is a problem
+            if required:
+                flags.append(parsed)
+            continue
+        given = pl.col(f"_given_{column}")
+        flags.append(parsed & (given | required))
+    if not flags:
+        return pl.Series(values=[False] * raw.height, dtype=pl.Boolean)
+    given_columns = [
+        (
+            parsing.blank_to_null(pl.col(c)).is_not_null()
+            if raw.schema[c] == pl.String
+            else pl.col(c).is_not_null()
+        ).alias(f"_given_{c}")
+        for c, _, _ in _checks(raw, implied_vendor)
+        if DELIVERY_COLUMNS[c][0] is not parsing.text
+    ]
+    given_frame = raw.select(given_columns)
+    return typed.hstack(given_frame.get_columns()).select(pl.any_horizontal(flags)).to_series()
 
 
 def _parsed_columns(raw: pl.DataFrame, implied_vendor: str | None) -> list[pl.Expr]:
@@ -218,7 +255,7 @@ def canonical_deliveries(
             pl.coalesce(given, pl.lit(implied_vendor, pl.String)).alias("vendor_id"),
         )
         return pl.DataFrame(), _quarantine_rows(clashing, pl.lit(target), pl.lit(clash_message))
-    renamed = raw.with_columns(_with_raw(raw, original)).rename(renames)
+    renamed = raw.rename(renames)
     given_vendor = (
         parsing.blank_to_null(pl.col("vendor_id"))
         if "vendor_id" in renamed.columns
@@ -235,17 +272,22 @@ def canonical_deliveries(
             f"missing column '{missing[0]}' (the file has {', '.join(original) or 'no columns'})"
         )
         everything = _quarantine_rows(
-            renamed.with_columns(vendor), pl.lit(missing[0]), pl.lit(absent)
+            raw.with_columns(_with_raw(raw, original)).rename(renames).with_columns(vendor),
+            pl.lit(missing[0]),
+            pl.lit(absent),
         )
         return pl.DataFrame(), everything
-    field, message = _row_errors(renamed, implied_vendor)
-    checked = renamed.with_columns(field.alias("_field"), message.alias("_message"))
-    bad = checked.filter(pl.col("_field").is_not_null()).with_columns(vendor)
+    # parse every column once; messages and raw JSON only for the rows with a problem
+    typed = renamed.select(_parsed_columns(renamed, implied_vendor))
+    problem = _has_problem(renamed, typed, implied_vendor)
+    if not problem.any():
+        return typed, empty_quarantine()
+    bad_raw = raw.filter(problem)
+    bad = bad_raw.with_columns(_with_raw(bad_raw, original)).rename(renames)
+    field, message = _row_errors(bad, implied_vendor)
+    bad = bad.with_columns(field.alias("_field"), message.alias("_message")).with_columns(vendor)
     quarantine = _quarantine_rows(bad, pl.col("_field"), pl.col("_message"))
-    good = checked.filter(pl.col("_field").is_null()).select(
-        _parsed_columns(renamed, implied_vendor)
-    )
-    return good, quarantine
+    return typed.filter(~problem), quarantine
 
 
 def _attributed(
