@@ -303,8 +303,18 @@ def _attributed(
         .filter(pl.col("_day").is_between(pl.col("term_start"), pl.col("term_end")))
         .select("_row", "contract_id")
     )
-    good = keyed.join(matched, on="_row", how="inner").drop("_row", "_day")
-    bad = keyed.join(matched, on="_row", how="anti")
+    # contracts of one vendor never overlap (contracts.py), so a row matches at most one; the
+    # contract is looked up on the row index alone, so the wide frame is filtered, not joined
+    contract = (
+        keyed.select("_row")
+        .join(matched, on="_row", how="left", maintain_order="left")
+        .get_column("contract_id")
+    )
+    attributed = contract.is_not_null()
+    good = deliveries.with_columns(contract)
+    if not attributed.all():
+        good = good.filter(attributed)
+    bad = keyed.filter(~attributed)
     vendors = (
         programs.select("vendor_id").unique().with_columns(pl.lit(True).alias("_known_vendor"))
     )

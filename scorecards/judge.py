@@ -427,9 +427,11 @@ def judged_leads(
         "sql_window_days",
     )
     prices = programs.select("contract_id", "program_id", "lead_type", "cpl_cents")
+    delivered = [c for c in deliveries.columns if c not in ("email", "company_domain")]
+    sorted_deliveries = deliveries.sort(LEAD_ORDER)
+    del deliveries  # the unsorted frame is freed here when the caller passed it without a name
     base = (
-        deliveries.sort(LEAD_ORDER)
-        .with_columns(
+        sorted_deliveries.with_columns(
             normalised_email(pl.col("email")).alias("email"),
             pl.col("delivered_at").dt.date().alias("delivery_date"),
             pl.col("delivered_at").dt.strftime("%Y-%m").alias("month"),
@@ -490,7 +492,6 @@ def judged_leads(
         pl.col("reasons").list.first().alias("primary_reason"),
         *_outcome_columns(as_of),
     )
-    delivered = [c for c in deliveries.columns if c not in ("email", "company_domain")]
     columns = [
         *delivered[: delivered.index("contract_id") + 1],
         "lead_type",

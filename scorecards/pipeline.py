@@ -195,20 +195,44 @@ def bench_metrics(
     """The metrics path on benchmark Parquet files: ingest checks, judging and metrics, program
     grain (what bench/ times against an independent DuckDB implementation)."""
     from scorecards.crm import mapped_crm
-    from scorecards.ingest import _attributed, canonical_deliveries
     from scorecards.readers import read_table
 
     portfolio = load_contracts(contracts_dir)
-    raw = read_table(deliveries_parquet, deliveries_parquet.parent)
-    deliveries, _ = canonical_deliveries(raw, implied_vendor=None, mapping={})
-    deliveries, _ = _attributed(deliveries, portfolio.program_frame())
+    programs = portfolio.program_frame()
     crm, _ = mapped_crm(read_table(crm_parquet, crm_parquet.parent), "canonical")
     suppression = pl.DataFrame(schema={"kind": pl.String, "value": pl.String, "list": pl.String})
-    inputs = Inputs(portfolio, deliveries, crm, suppression, pl.DataFrame(schema=QUARANTINE_SCHEMA))
-    leads, _ = judged(inputs, month, as_of)
+    # the deliveries are handed over without a name here, so judging can free them once sorted
+    leads = judged_leads(
+        _bench_deliveries(deliveries_parquet, programs, month),
+        crm,
+        suppression,
+        programs,
+        acceptance_frame(portfolio.contracts),
+        as_of,
+    )
+    del crm
+    _, problems = failures_as_quarantine(leads, Leads)
+    if problems.height:  # a judged lead failing its schema is a bug in judging, not user input
+        raise AssertionError(f"judged leads broke their schema: {problems['error'].to_list()[:3]}")
     months = months_between(str(leads["month"].min()), month)
-    metrics = vendor_month_metrics(leads, portfolio.program_frame(), months, as_of)
+    metrics = vendor_month_metrics(leads, programs, months, as_of)
     return metrics.filter(pl.col("grain") == "program")
+
+
+def _bench_deliveries(path: Path, programs: pl.DataFrame, month: str) -> pl.DataFrame:
+    """Benchmark deliveries read, checked and attributed, up to the report month (as `judged`
+    keeps them); the raw frame is dropped as soon as it is parsed."""
+    from scorecards.ingest import _attributed, canonical_deliveries
+    from scorecards.readers import read_table
+
+    deliveries, _ = canonical_deliveries(
+        read_table(path, path.parent), implied_vendor=None, mapping={}
+    )
+    deliveries, _ = _attributed(deliveries, programs)
+    in_period = deliveries.select(pl.col("delivered_at").dt.strftime("%Y-%m") <= month)
+    if not in_period.to_series().all():
+        deliveries = deliveries.filter(in_period.to_series())
+    return deliveries
 
 
 __all__ = [
