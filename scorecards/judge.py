@@ -1,8 +1,9 @@
 """Judging every delivered lead against its contract (SPEC §3) and attaching its CRM outcome.
 
-Each reason is one (condition, evidence) pair in `_reason_rules`, listed in the precedence of
-`REASONS`; a lead's `reasons` and `evidence` are those whose condition holds, in that order, and
-its primary reason is the first. Nothing here loops over rows.
+Each reason has a condition in `_conditions` and an evidence sentence in `_evidence`, both in the
+precedence of `REASONS`; a lead's `reasons` and `evidence` are those whose condition holds, in
+that order, and its primary reason is the first. Conditions are cheap booleans on every lead;
+evidence is written only for the few that fail one. Nothing here loops over rows.
 """
 
 from __future__ import annotations
