@@ -422,7 +422,10 @@ class _Mapping:
 
     def check(self, header: str, ok: pl.Expr, what: str) -> None:
         raw = parsing.blank_to_null(pl.col(header))
-        self.checks.append((header, raw, raw.is_null() | ok, what))
+        # a typed value is never blank text: its null test needs no cast to text and no trim,
+        # which on a typed Parquet would cost a string per row per column
+        missing = raw.is_null() if self.schema[header] == pl.String else pl.col(header).is_null()
+        self.checks.append((header, raw, missing | ok, what))
 
     def take(self, name: str, expr: pl.Expr) -> None:
         self.columns[name] = expr
