@@ -631,7 +631,9 @@ def mapped_crm(raw: pl.DataFrame, fmt: str) -> tuple[pl.DataFrame, pl.DataFrame]
         ],
         first_failure.alias("__crm_field"),
     )
-    good = typed.filter(pl.col("__crm_field").is_null()).select(
+    # a clean file (the usual case) is not filtered: a filter would copy every column
+    clean = typed.get_column("__crm_field").null_count() == typed.height
+    good = (typed if clean else typed.filter(pl.col("__crm_field").is_null())).select(
         *[pl.col(f"__crm_{name}").alias(name) for name in CRM_SCHEMA],
         "source_file",
         "source_line",
