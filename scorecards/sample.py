@@ -30,6 +30,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
+from scorecards.contracts import REASONS
 from scorecards.crm import to_hubspot_export, to_salesforce_export
 
 __all__ = [
@@ -63,18 +64,7 @@ XLSX_CREATED = datetime(2026, 11, 1, tzinfo=UTC)
 _DAY_US = 86_400_000_000
 _HOUR_US = 3_600_000_000
 
-ALL_REASONS: tuple[str, ...] = (
-    "malformed_email",
-    "duplicate",
-    "existing_contact",
-    "suppressed",
-    "free_email",
-    "outside_icp",
-    "missing_required",
-    "no_consent",
-    "bounced_email",
-    "junk",
-)
+ALL_REASONS: tuple[str, ...] = REASONS  # SPEC §3, in precedence order
 
 # --- vendor designs --------------------------------------------------------------------------
 
