@@ -8,32 +8,11 @@ from pathlib import Path
 
 import polars as pl
 
+from scorecards.metrics import COUNTS, MONEY
+
 KEYS = ["vendor_id", "contract_id", "program_id", "month"]
 # Counts and money must agree exactly; the derived rates follow from them.
-PARITY_COLUMNS = [
-    "ordered",
-    "delivered",
-    "invalid",
-    "accepted",
-    "billable",
-    "over_cap",
-    "sal",
-    "sql",
-    "opportunities",
-    "accounts",
-    "accounts_with_sql",
-    "attempts_0",
-    "attempts_1",
-    "attempts_2_3",
-    "attempts_4plus",
-    "sql_attempts_0",
-    "sql_attempts_1",
-    "sql_attempts_2_3",
-    "sql_attempts_4plus",
-    "spend_cents",
-    "invoiced_risk_cents",
-    "pipeline_cents",
-]
+PARITY_COLUMNS = [*COUNTS, "accounts", "accounts_with_sql", *MONEY]
 HEADLINE_COLUMNS = ["delivered", "invalid", "accepted", "sql", "spend_cents"]
 
 
