@@ -48,8 +48,14 @@ def hostile_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, ob
         "../../escape,acme-cs-q3,X1,2026-07-10,x@big.com\n"
     )
     connections: list[object] = []
+    connect = socket.socket.connect
 
     def refuse(self: socket.socket, address: object) -> None:
+        # Prefect's own client may talk to the session's local test server meanwhile; any
+        # other address, and the markup's 127.0.0.1:9, would be a fetch from a document.
+        local = isinstance(address, tuple) and address[0] in ("127.0.0.1", "::1", "localhost")
+        if local and address[1] != 9:  # type: ignore[index]
+            return connect(self, address)  # type: ignore[arg-type]
         connections.append(address)
         raise OSError("network refused in test")
 
