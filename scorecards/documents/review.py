@@ -16,8 +16,9 @@ import polars as pl
 from scorecards import formatting as fmt
 from scorecards.documents import charts
 from scorecards.documents.render import render_pdf, safe_output_path
-from scorecards.documents.scorecard import DOWNSTREAM_METRICS, _followup
+from scorecards.documents.scorecard import followup_section
 from scorecards.review import VendorReview, months_phrase
+from scorecards.verdicts import DOWNSTREAM
 
 # The recommendation's colour reuses the verdict banner's classes (print.css).
 RECOMMENDATION_CLASSES = {"replace": "replace", "review": "review", "keep": "on-track"}
@@ -168,7 +169,7 @@ def _trend_chart(review: VendorReview) -> str:
         .unpivot(index=["month", "mature"], variable_name="metric", value_name="value")
         .with_columns(
             label.alias("month_label"),
-            (pl.col("metric").is_in(DOWNSTREAM_METRICS) & ~pl.col("mature").fill_null(False)).alias(
+            (pl.col("metric").is_in(DOWNSTREAM) & ~pl.col("mature").fill_null(False)).alias(
                 "provisional"
             ),
         )
@@ -282,7 +283,7 @@ def _claims(review: VendorReview) -> dict[str, Any]:
 
 def _followup_section(review: VendorReview, span: str) -> dict[str, Any]:
     """The scorecard's diagnostic on the range's summed buckets, and the months it flags."""
-    section = _followup(review.totals, span)
+    section = followup_section(review.totals, span)
     section["limited_months"] = months_phrase(list(review.execution_limited_months))
     return section
 

@@ -18,9 +18,8 @@ from scorecards import formatting as fmt
 from scorecards.documents import charts
 from scorecards.documents.render import render_pdf, safe_output_path
 from scorecards.errors import UserError
+from scorecards.verdicts import DOWNSTREAM
 
-# Judged on the latest mature month; the report month's figure is provisional (SPEC §5).
-DOWNSTREAM_METRICS = ("sql_rate", "cost_per_sql")
 METRIC_ORDER = ("fill_rate", "invalid_rate", "sql_rate", "cost_per_sql")
 TREND_MONTHS = 6
 
@@ -156,7 +155,7 @@ def scorecard_context(
         "trend_chart": _trend_chart(vendor_rows, vendor_statuses, month),
         "invalid_reasons": _invalid_reasons(leads, vendor_id, month, report_row, currency),
         "programs": _program_rows(metrics, vendor_id, month, judged, currency),
-        "followup": _followup(
+        "followup": followup_section(
             mature_row or report_row, judged_label if mature_row else report_label
         ),
         "money": {
@@ -227,7 +226,7 @@ def _trend_chart(vendor_rows: pl.DataFrame, statuses: pl.DataFrame, month: str) 
         .unpivot(index=["month", "mature"], variable_name="metric", value_name="value")
         .with_columns(
             fmt.month_label_expr("month").alias("month_label"),
-            (pl.col("metric").is_in(DOWNSTREAM_METRICS) & ~pl.col("mature").fill_null(False)).alias(
+            (pl.col("metric").is_in(DOWNSTREAM) & ~pl.col("mature").fill_null(False)).alias(
                 "provisional"
             ),
         )
@@ -299,7 +298,7 @@ def _program_rows(
     ]
 
 
-def _followup(row: Row, month_label: str) -> dict[str, Any]:
+def followup_section(row: Row, month_label: str) -> dict[str, Any]:
     return {
         "month": month_label,
         "execution_limited": bool(row.get("execution_limited")),
