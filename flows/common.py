@@ -33,12 +33,8 @@ def month_and_as_of(month: str | None, as_of: date | None) -> tuple[str, date]:
 
 def publish_summary(summary: dict[str, Any]) -> None:
     """A table artifact per run (vendors, verdicts, ...) and a note of where the outputs are."""
-    rows = summary.get("table") or [
-        {"vendor": v["vendor_id"], "verdict": v["verdict"], "reason": v["reason"]}
-        for v in summary.get("verdicts", [])
-    ]
     create_table_artifact(
-        table=rows,
+        table=summary["table"],
         key=f"scorecards-{summary['month']}",
         description=f"Vendor verdicts for {summary['month']} as of {summary['as_of']}",
     )
