@@ -352,10 +352,10 @@ class _Mapping:
     so a bad value is reported under the header the user sees in that file.
     """
 
-    def __init__(self, raw: pl.DataFrame) -> None:
+    def __init__(self, raw: pl.LazyFrame) -> None:
         self.raw = raw
-        self.schema = raw.schema
-        self.headers = {c.strip().lower(): c for c in raw.columns}
+        self.schema = raw.collect_schema()
+        self.headers = {c.strip().lower(): c for c in self.schema.names()}
         self.columns: dict[str, pl.Expr] = {}
         self.checks: list[tuple[str, pl.Expr, pl.Expr, str]] = []
 
@@ -393,6 +393,7 @@ class _Mapping:
             self.raw.select(pl.col(header).cast(pl.String).unique().alias("raw"))
             .drop_nulls()
             .with_columns(normalize(parsing.blank_to_null(pl.col("raw"))).alias("word"))
+            .collect()
         )
         return (
             pl.col(header)
@@ -415,7 +416,8 @@ class _Mapping:
         text = parsing.blank_to_null(pl.col(header))
         for fmt in formats:
             candidate = text.str.to_datetime(fmt, strict=False, time_unit="us", time_zone=UTC)
-            if not self.raw.select((text.is_not_null() & candidate.is_null()).any()).item():
+            unread = self.raw.select((text.is_not_null() & candidate.is_null()).any())
+            if not unread.collect().item():
                 self.check(header, candidate.is_not_null(), _DATETIME)
                 return candidate
         return self.parsed(name, parser, _DATETIME)
@@ -614,13 +616,20 @@ def _raw_json(columns: list[str]) -> pl.Expr:
 
 def mapped_crm(raw: pl.DataFrame, fmt: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """One file's rows (from `read_table`) as canonical CRM rows and quarantine rows."""
+    good, quarantine = pl.collect_all(crm_plan(raw.lazy(), fmt))
+    return good, quarantine
+
+
+def crm_plan(raw: pl.LazyFrame, fmt: str) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """`mapped_crm` as two queries, (canonical rows, quarantine rows), for a caller that reads
+    only some columns (bench/). Which check fails first is cheap to find for every row; the
+    sentence is built only for the failing rows, which are few."""
+    columns = raw.collect_schema().names()
     m = _Mapping(raw.drop("source_file", "source_line"))
     _MAPPERS[fmt](m)
     # report a row's first bad value in the order the file's columns are read
-    m.checks.sort(key=lambda check: raw.columns.index(check[0]))
-    data_columns = [c for c in raw.columns if c not in ("source_file", "source_line")]
-    # which check fails first is cheap to find for every row; the sentence is built only for
-    # the failing rows, which are few
+    m.checks.sort(key=lambda check: columns.index(check[0]))
+    data_columns = [c for c in columns if c not in ("source_file", "source_line")]
     first_failure: pl.Expr = pl.lit(None, dtype=pl.String)
     for header, _, ok, _ in reversed(m.checks):
         first_failure = pl.when(~ok).then(pl.lit(header)).otherwise(first_failure)
@@ -631,14 +640,12 @@ def mapped_crm(raw: pl.DataFrame, fmt: str) -> tuple[pl.DataFrame, pl.DataFrame]
         ],
         first_failure.alias("__crm_field"),
     )
-    # a clean file (the usual case) is not filtered: a filter would copy every column
-    clean = typed.get_column("__crm_field").null_count() == typed.height
-    good = (typed if clean else typed.filter(pl.col("__crm_field").is_null())).select(
+    failing = pl.col("__crm_field")
+    good = typed.filter(failing.is_null()).select(
         *[pl.col(f"__crm_{name}").alias(name) for name in CRM_SCHEMA],
         "source_file",
         "source_line",
     )
-    failing = pl.col("__crm_field")
     value: pl.Expr = pl.lit(None, dtype=pl.String)
     for header, text, _, _ in m.checks:
         value = pl.when(failing == header).then(text).otherwise(value)

@@ -131,11 +131,11 @@ def _clashing_headers(headers: list[str], renames: dict[str, str]) -> tuple[str,
     return None
 
 
-def _checks(raw: pl.DataFrame, implied_vendor: str | None) -> list[tuple[str, bool, str]]:
-    """(column, required, what a bad value is called) for each canonical column in `raw`."""
+def _checks(schema: pl.Schema, implied_vendor: str | None) -> list[tuple[str, bool, str]]:
+    """(column, required, what a bad value is called) for each canonical column in `schema`."""
     checks = []
     for column, (_, kind) in DELIVERY_COLUMNS.items():
-        if column not in raw.columns:
+        if column not in schema:
             continue
         required = column in REQUIRED_COLUMNS and column != "email"
         if column == "vendor_id" and implied_vendor is not None:
@@ -148,7 +148,7 @@ def _row_errors(raw: pl.DataFrame, implied_vendor: str | None) -> tuple[pl.Expr,
     """(field, message) of each row's first problem, in canonical column order; null if none."""
     fields: list[pl.Expr] = []
     messages: list[pl.Expr] = []
-    for column, required, kind in _checks(raw, implied_vendor):
+    for column, required, kind in _checks(raw.schema, implied_vendor):
         parser = DELIVERY_COLUMNS[column][0]
         value = parsing.blank_to_null(pl.col(column))
         parsed = parser(pl.col(column), raw.schema[column])
@@ -164,49 +164,47 @@ def _row_errors(raw: pl.DataFrame, implied_vendor: str | None) -> tuple[pl.Expr,
     return pl.coalesce(fields), pl.coalesce(messages)
 
 
-def _has_problem(raw: pl.DataFrame, typed: pl.DataFrame, implied_vendor: str | None) -> pl.Series:
-    """Whether `_row_errors` finds a problem in each row, from the columns parsed once (`typed`)
-    instead of parsing again: a value given but not parsed, or a required value missing."""
+def typed_deliveries(raw: pl.LazyFrame, implied_vendor: str | None) -> pl.LazyFrame:
+    """Every canonical column of `raw` (renamed to canonical headers) parsed once, with
+    `_problem`: whether `_row_errors` would find a problem in the row (a value given but not
+    parsed, or a required value missing), told from the parsed columns instead of parsing again."""
+    schema = raw.collect_schema()
     flags: list[pl.Expr] = []
-    for column, required, _ in _checks(raw, implied_vendor):
+    given: list[pl.Expr] = []
+    for column, required, _ in _checks(schema, implied_vendor):
         parsed = pl.col(column).is_null()
         if DELIVERY_COLUMNS[column][0] is parsing.text:
             # text parses whenever it is not blank: only a missing required value is a problem
             if required:
                 flags.append(parsed)
             continue
-        given = pl.col(f"_given_{column}")
-        flags.append(parsed & (given | required))
-    if not flags:
-        return pl.Series(values=[False] * raw.height, dtype=pl.Boolean)
-    given_columns = [
-        (
-            parsing.blank_to_null(pl.col(c)).is_not_null()
-            if raw.schema[c] == pl.String
-            else pl.col(c).is_not_null()
-        ).alias(f"_given_{c}")
-        for c, _, _ in _checks(raw, implied_vendor)
-        if DELIVERY_COLUMNS[c][0] is not parsing.text
-    ]
-    given_frame = raw.select(given_columns)
-    return typed.hstack(given_frame.get_columns()).select(pl.any_horizontal(flags)).to_series()
+        value = pl.col(column)
+        is_given = parsing.blank_to_null(value) if schema[column] == pl.String else value
+        given.append(is_given.is_not_null().alias(f"_given_{column}"))
+        flags.append(parsed & (pl.col(f"_given_{column}") | required))
+    problem = pl.any_horizontal(flags) if flags else pl.lit(False)
+    return (
+        raw.select(*_parsed_columns(schema, implied_vendor), *given)
+        .with_columns(problem.alias("_problem"))
+        .drop([g.meta.output_name() for g in given])
+    )
 
 
-def _parsed_columns(raw: pl.DataFrame, implied_vendor: str | None) -> list[pl.Expr]:
+def _parsed_columns(schema: pl.Schema, implied_vendor: str | None) -> list[pl.Expr]:
     exprs = [pl.col(c) for c in SOURCE_COLUMNS]
     for column, (parser, _) in DELIVERY_COLUMNS.items():
-        if column in raw.columns:
-            exprs.append(parser(pl.col(column), raw.schema[column]).alias(column))
+        if column in schema:
+            exprs.append(parser(pl.col(column), schema[column]).alias(column))
     if implied_vendor is not None:
-        given = parsing.blank_to_null(pl.col("vendor_id")) if "vendor_id" in raw.columns else None
+        given = parsing.blank_to_null(pl.col("vendor_id")) if "vendor_id" in schema else None
         vendor = (
             pl.lit(implied_vendor) if given is None else pl.coalesce(given, pl.lit(implied_vendor))
         )
         exprs = [e for e in exprs if e.meta.output_name() != "vendor_id"]
         exprs.append(vendor.alias("vendor_id"))
-    for column in raw.columns:
+    for column in schema:
         if column.startswith("q_"):
-            exprs.append(parsing.text(pl.col(column), raw.schema[column]).alias(column))
+            exprs.append(parsing.text(pl.col(column), schema[column]).alias(column))
     return exprs
 
 
@@ -278,8 +276,9 @@ def canonical_deliveries(
         )
         return pl.DataFrame(), everything
     # parse every column once; messages and raw JSON only for the rows with a problem
-    typed = renamed.select(_parsed_columns(renamed, implied_vendor))
-    problem = _has_problem(renamed, typed, implied_vendor)
+    typed = typed_deliveries(renamed.lazy(), implied_vendor).collect()
+    problem = typed.get_column("_problem")
+    typed = typed.drop("_problem")
     if not problem.any():
         return typed, empty_quarantine()
     bad_raw = raw.filter(problem)
@@ -290,6 +289,19 @@ def canonical_deliveries(
     return typed.filter(~problem), quarantine
 
 
+def in_force(deliveries: pl.LazyFrame, programs: pl.DataFrame) -> pl.LazyFrame:
+    """The deliveries whose vendor has a contract in force on the delivery day that lists their
+    program, with that contract's id; contracts of one vendor never overlap (contracts.py), so a
+    row matches at most one. The others are left out (`_attributed` quarantines them)."""
+    terms = programs.select("vendor_id", "program_id", "term_start", "term_end", "contract_id")
+    day = pl.col("delivered_at").dt.date()
+    return (
+        deliveries.join(terms.lazy(), on=["vendor_id", "program_id"], how="inner")
+        .filter(day.is_between(pl.col("term_start"), pl.col("term_end")))
+        .drop("term_start", "term_end")
+    )
+
+
 def _attributed(
     deliveries: pl.DataFrame, programs: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -297,14 +309,9 @@ def _attributed(
     keyed = deliveries.with_row_index("_row").with_columns(
         pl.col("delivered_at").dt.date().alias("_day")
     )
-    terms = programs.select("vendor_id", "program_id", "term_start", "term_end", "contract_id")
-    matched = (
-        keyed.join(terms, on=["vendor_id", "program_id"], how="inner")
-        .filter(pl.col("_day").is_between(pl.col("term_start"), pl.col("term_end")))
-        .select("_row", "contract_id")
-    )
-    # contracts of one vendor never overlap (contracts.py), so a row matches at most one; the
-    # contract is looked up on the row index alone, so the wide frame is filtered, not joined
+    keys = keyed.lazy().select("_row", "vendor_id", "program_id", "delivered_at")
+    matched = in_force(keys, programs).select("_row", "contract_id").collect()
+    # the contract is looked up on the row index alone, so the wide frame is filtered, not joined
     contract = (
         keyed.select("_row")
         .join(matched, on="_row", how="left", maintain_order="left")

@@ -260,43 +260,39 @@ def _contract_details(criteria: list[dict[str, Any]], required_columns: list[str
     return pl.DataFrame(rows, schema=schema)
 
 
-def _looked_up(frame: pl.DataFrame, keys: list[str], table: pl.DataFrame) -> pl.DataFrame:
-    """`table`'s other columns for each row of `frame`, in `frame`'s order. The join runs on the
-    key columns alone so the wide lead frame is never copied; `table` is unique on `keys`."""
-    return frame.select(keys).join(table, on=keys, how="left", maintain_order="left").drop(keys)
+def _repeated(*columns: str) -> pl.Expr:
+    """True on rows whose key might occur more than once: the key's hash is repeated. A hash
+    collision only adds a row to the candidates, which are then compared on the real values, so
+    no repeat is ever missed; the string sort is paid for the few repeats, not for every row."""
+    key = pl.col(columns[0]) if len(columns) == 1 else pl.struct(columns)
+    return pl.all_horizontal(pl.col(c).is_not_null() for c in columns) & key.hash().is_duplicated()
 
 
-def _previous_delivery(leads: pl.DataFrame) -> pl.DataFrame:
-    """Per lead, in `leads`' order: the nearest earlier delivery of the same email, by any vendor
-    (SPEC §3 reason 2: the earliest delivery keeps the lead; a same-instant tie goes to the first
-    vendor_lead_id). Sorted on the key columns only, then put back in row order."""
+def _with_previous_delivery(leads: pl.LazyFrame) -> pl.LazyFrame:
+    """Each lead with the nearest earlier delivery of the same email, by any vendor (SPEC §3
+    reason 2: the earliest delivery keeps the lead; a same-instant tie goes to the first
+    vendor_lead_id). Only the leads whose email may repeat are sorted, on the key columns alone;
+    the result is joined back on the row's place in its file."""
     order = ["email", "delivered_at", "vendor_lead_id", "vendor_id", "source_file", "source_line"]
-    ranked = leads.select("_row", "delivery_date", *order).sort(order, nulls_last=True)
     email = pl.col("email")
-    same = email.is_not_null() & (email == email.shift(1))
-    return (
-        ranked.select(
-            "_row",
+    same = email == email.shift(1)
+    previous = (
+        leads.select("delivery_date", *order)
+        .filter(_repeated("email"))
+        .sort(order, nulls_last=True)
+        .select(
+            "source_file",
+            "source_line",
             pl.when(same).then(pl.col("delivery_date").shift(1)).alias("_prev_day"),
             pl.when(same).then(pl.col("vendor_id").shift(1)).alias("_prev_vendor"),
             pl.when(same).then(pl.col("vendor_lead_id").shift(1)).alias("_prev_lead"),
         )
-        .sort("_row")
-        .drop("_row")
+        .filter(pl.col("_prev_day").is_not_null())
     )
+    return leads.join(previous, on=SOURCE, how="left", validate="1:1")
 
 
-def _crm_by_email(crm: pl.DataFrame) -> pl.DataFrame:
-    """Per email: when the CRM first knew it, whether any record bounced, and the outcome of its
-    earliest record (the one the delivered lead created or matched)."""
-    records = crm.filter(pl.col("email").is_not_null()).sort(
-        "email", "created_at", "crm_id", nulls_last=True
-    )
-    return records.group_by("email", maintain_order=True).agg(
-        pl.col("created_at").min().alias("_crm_created"),
-        pl.col("email_bounced").fill_null(False).any().alias("_bounced"),
-        *[pl.col(c).first() for c in _OUTCOME_COLUMNS],
-    )
+SOURCE = ["source_file", "source_line"]
 
 
 _OUTCOME_COLUMNS = (
@@ -312,30 +308,63 @@ _OUTCOME_COLUMNS = (
 )
 
 
-def _outcomes(leads: pl.DataFrame, crm: pl.DataFrame) -> pl.DataFrame:
-    """CRM outcome per lead, in `leads`' order: matched on (vendor_id, vendor_lead_id) where the
-    CRM carries them (SPEC §2.3), else on email."""
-    key = ["vendor_id", "vendor_lead_id"]
-    keyed = (
-        crm.filter(pl.col("vendor_id").is_not_null() & pl.col("vendor_lead_id").is_not_null())
-        .sort("vendor_id", "vendor_lead_id", "created_at", "crm_id", nulls_last=True)
+def _first_record(
+    crm: pl.LazyFrame, key: list[str], summaries: dict[str, tuple[pl.Expr, str]], prefix: str
+) -> pl.LazyFrame:
+    """Per `key`: each summary (name -> (value, how its records combine: "min", "any")) and the
+    outcome of the key's earliest record (by created_at, then crm_id). Keys with one record,
+    nearly all of them, are read off that record; only the repeated keys are sorted and grouped."""
+    records = (
+        crm.filter(pl.all_horizontal(pl.col(c).is_not_null() for c in key))
+        .with_columns(_repeated(*key).alias("_repeated"))
+        .cache()
+    )
+    repeated = (
+        records.filter(pl.col("_repeated"))
+        .sort(*key, "created_at", "crm_id", nulls_last=True)
         .group_by(key, maintain_order=True)
         .agg(
-            # a bounce on the lead's own record counts even when sales changed its address
-            pl.col("email_bounced").fill_null(False).any().alias("_k_bounced"),
-            *[pl.col(c).first().alias(f"_k_{c}") for c in _OUTCOME_COLUMNS],
+            *[getattr(value, how)().alias(name) for name, (value, how) in summaries.items()],
+            *[pl.col(c).first().alias(f"{prefix}{c}") for c in _OUTCOME_COLUMNS],
         )
     )
-    by_email = _crm_by_email(crm).rename({c: f"_e_{c}" for c in _OUTCOME_COLUMNS})
-    joined = _looked_up(leads, key, keyed).hstack(_looked_up(leads, ["email"], by_email))
+    single = records.filter(~pl.col("_repeated")).select(
+        *key,
+        *[value.alias(name) for name, (value, _) in summaries.items()],
+        *[pl.col(c).alias(f"{prefix}{c}") for c in _OUTCOME_COLUMNS],
+    )
+    return pl.concat([single, repeated])
+
+
+def _outcomes(leads: pl.LazyFrame, crm: pl.LazyFrame) -> pl.LazyFrame:
+    """Each lead with its CRM outcome: matched on (vendor_id, vendor_lead_id) where the CRM
+    carries them (SPEC §2.3), else on email (the email's earliest record: the one the delivered
+    lead created or matched). `existing_contact` and `bounced_email` look at every record of the
+    email; a bounce on the lead's own record counts even when sales changed its address."""
+    key = ["vendor_id", "vendor_lead_id"]
+    crm = crm.cache()  # read once for both matches
+    bounced = pl.col("email_bounced").fill_null(False)
+    keyed = _first_record(crm, key, {"_k_bounced": (bounced, "any")}, "_k_")
+    by_email = _first_record(
+        crm,
+        ["email"],
+        {"_crm_created": (pl.col("created_at"), "min"), "_bounced": (bounced, "any")},
+        "_e_",
+    )
     has_key = pl.col("_k_bounced").is_not_null()  # never null on a key match; crm_id may be
-    return joined.select(
-        "_crm_created",
-        *[
-            pl.when(has_key).then(pl.col(f"_k_{c}")).otherwise(pl.col(f"_e_{c}")).alias(f"_o_{c}")
-            for c in _OUTCOME_COLUMNS
-        ],
-        (pl.col("_bounced") | pl.col("_k_bounced")).fill_null(False).alias("_bounced"),
+    return (
+        leads.join(keyed, on=key, how="left")
+        .join(by_email, on="email", how="left")
+        .with_columns(
+            *[
+                pl.when(has_key)
+                .then(pl.col(f"_k_{c}"))
+                .otherwise(pl.col(f"_e_{c}"))
+                .alias(f"_o_{c}")
+                for c in _OUTCOME_COLUMNS
+            ],
+            (pl.col("_bounced") | pl.col("_k_bounced")).fill_null(False).alias("_bounced"),
+        )
     )
 
 
@@ -372,8 +401,8 @@ def _outcome_columns(as_of: date) -> list[pl.Expr]:
     ]
 
 
-def _suppression(leads: pl.DataFrame, suppression: pl.DataFrame) -> pl.DataFrame:
-    """Per lead, in `leads`' order: which suppression list names its email or its domain."""
+def _with_suppression(leads: pl.LazyFrame, suppression: pl.DataFrame) -> pl.LazyFrame:
+    """Each lead with the suppression list that names its email or, failing that, its domain."""
     emails = suppression.filter(pl.col("kind") == "email").select(
         pl.col("value").alias("email"), pl.col("list").alias("_email_list")
     )
@@ -383,19 +412,22 @@ def _suppression(leads: pl.DataFrame, suppression: pl.DataFrame) -> pl.DataFrame
     # a list may name a value twice; one match is enough
     emails = emails.unique("email", keep="first", maintain_order=True)
     domains = domains.unique("email_domain", keep="first", maintain_order=True)
-    matched = _looked_up(leads, ["email"], emails).hstack(
-        _looked_up(leads, ["email_domain"], domains)
-    )
-    return matched.hstack(leads.select("email_domain")).select(
-        pl.when(pl.col("_email_list").is_not_null())
-        .then(pl.format("email on suppression list {}", pl.col("_email_list")))
-        .when(pl.col("_domain_list").is_not_null())
-        .then(
-            pl.format(
-                "domain {} on suppression list {}", pl.col("email_domain"), pl.col("_domain_list")
+    return (
+        leads.join(emails.lazy(), on="email", how="left")
+        .join(domains.lazy(), on="email_domain", how="left")
+        .with_columns(
+            pl.when(pl.col("_email_list").is_not_null())
+            .then(pl.format("email on suppression list {}", pl.col("_email_list")))
+            .when(pl.col("_domain_list").is_not_null())
+            .then(
+                pl.format(
+                    "domain {} on suppression list {}",
+                    pl.col("email_domain"),
+                    pl.col("_domain_list"),
+                )
             )
+            .alias("_suppressed_by")
         )
-        .alias("_suppressed_by")
     )
 
 
@@ -410,12 +442,29 @@ def judged_leads(
     acceptance: pl.DataFrame,
     as_of: date,
 ) -> pl.DataFrame:
-    """Every attributed delivery with status, reasons, evidence and outcome (the leads frame).
+    """Every attributed delivery with status, reasons, evidence and outcome (the leads frame),
+    in LEAD_ORDER."""
+    plan = judging_plan(deliveries.lazy(), crm.lazy(), suppression, programs, acceptance, as_of)
+    explained = with_evidence(plan, acceptance, set(deliveries.columns))
+    return explained.select(_leads_columns(deliveries.columns)).sort(LEAD_ORDER).collect()
 
-    Sorted once, first; every later step adds columns in that row order (narrow joins), so the
-    wide frame is never copied again. Reasons are ten boolean columns on every lead; their
-    evidence is written only for the leads that fail one."""
-    present = set(deliveries.columns)
+
+def judging_plan(
+    deliveries: pl.LazyFrame,
+    crm: pl.LazyFrame,
+    suppression: pl.DataFrame,
+    programs: pl.DataFrame,
+    acceptance: pl.DataFrame,
+    as_of: date,
+) -> pl.LazyFrame:
+    """The leads frame as a query, in no particular row order: collected whole for the monthly
+    run, or only as far as the metrics need (bench/), when Polars skips the evidence and every
+    column the metrics never read. Reasons are ten boolean columns on every lead; their evidence
+    is written only for the leads that fail one."""
+    delivered = [
+        c for c in deliveries.collect_schema().names() if c not in ("email", "company_domain")
+    ]
+    present = set(delivered) | {"email", "company_domain"}
     criteria = acceptance.to_dicts()
     required_columns = sorted({c for row in criteria for c in (row["acc_required"] or [])})
     scalars = acceptance.select(
@@ -428,11 +477,8 @@ def judged_leads(
         "sql_window_days",
     )
     prices = programs.select("contract_id", "program_id", "lead_type", "cpl_cents")
-    delivered = [c for c in deliveries.columns if c not in ("email", "company_domain")]
-    sorted_deliveries = deliveries.sort(LEAD_ORDER)
-    del deliveries  # the unsorted frame is freed here when the caller passed it without a name
     base = (
-        sorted_deliveries.with_columns(
+        deliveries.with_columns(
             normalised_email(pl.col("email")).alias("email"),
             pl.col("delivered_at").dt.date().alias("delivery_date"),
             pl.col("delivered_at").dt.strftime("%Y-%m").alias("month"),
@@ -447,13 +493,12 @@ def judged_leads(
                 "company_domain"
             )
         )
-        .with_row_index("_row")
+        .join(prices.lazy(), on=["contract_id", "program_id"], how="left", validate="m:1")
+        .join(scalars.lazy(), on="contract_id", how="left", validate="m:1")
     )
-    base = base.hstack(_looked_up(base, ["contract_id", "program_id"], prices).get_columns())
-    base = base.hstack(_looked_up(base, ["contract_id"], scalars).get_columns())
-    base = base.hstack(_previous_delivery(base).get_columns())
-    base = base.hstack(_outcomes(base, crm).get_columns())
-    base = base.hstack(_suppression(base, suppression).get_columns())
+    base = _with_previous_delivery(base)
+    base = _outcomes(base, crm)
+    base = _with_suppression(base, suppression)
     conditions = _conditions(criteria, required_columns, present)
     flagged = base.with_columns(
         *[
@@ -463,37 +508,23 @@ def judged_leads(
         _size_fails().alias("_fails_employees"),
     ).with_columns(cond.alias(f"_is_{name}") for name, cond in conditions.items())
     flags = [pl.col(f"_is_{name}") for name in conditions]
-    evidence = _evidence(required_columns, present)
-    explained = (
-        flagged.filter(pl.any_horizontal(flags))
-        .join(_contract_details(criteria, required_columns), on="contract_id", how="left")
-        .select(
-            "_row",
-            pl.concat_list(
-                [pl.when(pl.col(f"_is_{name}")).then(pl.lit(name)) for name in conditions]
-            )
-            .list.drop_nulls()
-            .alias("reasons"),
-            pl.concat_list(
-                [pl.when(pl.col(f"_is_{name}")).then(evidence[name]) for name in conditions]
-            )
-            .list.drop_nulls()
-            .alias("evidence"),
-        )
-    )
-    nothing = pl.lit(pl.Series([[]], dtype=pl.List(pl.String)))
-    lists = _looked_up(flagged, ["_row"], explained).select(
-        pl.col("reasons", "evidence").fill_null(nothing)
-    )
-    judged = flagged.hstack(lists.get_columns()).with_columns(
+    judged = flagged.with_columns(
         pl.when(pl.any_horizontal(flags))
         .then(pl.lit("invalid"))
         .otherwise(pl.lit("accepted"))
         .alias("status"),
-        pl.col("reasons").list.first().alias("primary_reason"),
+        pl.coalesce(
+            pl.when(flag).then(pl.lit(name)) for name, flag in zip(conditions, flags, strict=True)
+        ).alias("primary_reason"),
         *_outcome_columns(as_of),
     )
-    columns = [
+    return judged
+
+
+def _leads_columns(deliveries: list[str]) -> list[str]:
+    """The leads frame's columns, in order (docs/DESIGN.md "leads")."""
+    delivered = [c for c in deliveries if c not in ("email", "company_domain")]
+    return [
         *delivered[: delivered.index("contract_id") + 1],
         "lead_type",
         "cpl_cents",
@@ -519,4 +550,30 @@ def judged_leads(
         "opportunity_amount_cents",
         "won",
     ]
-    return judged.select(columns)
+
+
+def with_evidence(leads: pl.LazyFrame, acceptance: pl.DataFrame, present: set[str]) -> pl.LazyFrame:
+    """`judging_plan`'s leads with their `reasons` (in SPEC §3 precedence) and `evidence`. The
+    sentences are written only for the leads that fail a rule."""
+    criteria = acceptance.to_dicts()
+    required_columns = sorted({c for row in criteria for c in (row["acc_required"] or [])})
+    evidence = _evidence(required_columns, present)
+    details = _contract_details(criteria, required_columns)
+    failing = leads.filter(pl.col("status") == "invalid")
+    explained = (
+        failing.join(details.lazy(), on="contract_id", how="left", validate="m:1")
+        .with_columns(
+            pl.concat_list([pl.when(pl.col(f"_is_{n}")).then(pl.lit(n)) for n in REASONS])
+            .list.drop_nulls()
+            .alias("reasons"),
+            pl.concat_list([pl.when(pl.col(f"_is_{n}")).then(evidence[n]) for n in REASONS])
+            .list.drop_nulls()
+            .alias("evidence"),
+        )
+        .select(*leads.collect_schema().names(), "reasons", "evidence")
+    )
+    nothing = pl.lit(pl.Series([[]], dtype=pl.List(pl.String)))
+    passing = leads.filter(pl.col("status") != "invalid").with_columns(
+        nothing.alias("reasons"), nothing.alias("evidence")
+    )
+    return pl.concat([passing, explained])

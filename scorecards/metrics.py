@@ -177,16 +177,19 @@ def ordered_calendar(programs: pl.DataFrame, months: list[str]) -> pl.DataFrame:
 
 
 def program_month_metrics(
-    leads: pl.DataFrame, programs: pl.DataFrame, months: list[str], as_of: date
+    leads: pl.DataFrame | pl.LazyFrame, programs: pl.DataFrame, months: list[str], as_of: date
 ) -> pl.DataFrame:
     """Grain: vendor × program × delivery month, for every month in `months` that the program's
-    term overlaps or that has deliveries."""
+    term overlaps or that has deliveries. `leads` may be a query (bench/): it is collected here
+    for the columns the counts read."""
     keys = GRAINS["program"] + ["month"]
     counted = (
-        leads.filter(pl.col("month").is_in(months))
+        leads.lazy()
+        .filter(pl.col("month").is_in(months))
         .with_columns(_attempt_bucket().alias("_bucket"))
         .group_by(keys)
         .agg(*_lead_counts(), *_distinct_stats())
+        .collect()
     )
     prices = programs.select("contract_id", "program_id", "cpl_cents", "sql_window_days")
     calendar = ordered_calendar(programs, months).drop("cpl_cents", "sql_window_days")

@@ -122,7 +122,18 @@ def read_table(path: Path, root: Path) -> pl.DataFrame:
         kind = {".csv": "CSV", ".xlsx": "XLSX", ".parquet": "Parquet"}[suffix]
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"could not be read as {kind} ({detail[:160]})", file=name) from exc
-    return frame.with_columns(
+    return frame.with_columns(*_source(name))
+
+
+def scan_parquet_input(path: Path, root: Path) -> pl.LazyFrame:
+    """A Parquet input as a query, with the columns `read_table` adds: a caller that needs only
+    some columns (bench/) reads only those."""
+    return pl.scan_parquet(path).with_columns(*_source(relative_name(path, root)))
+
+
+def _source(name: str) -> list[pl.Expr]:
+    """`source_file`, and `source_line` as a person sees it: header = 1, first row = 2."""
+    return [
         pl.lit(name).alias("source_file"),
         (pl.int_range(pl.len(), dtype=pl.Int64) + 2).alias("source_line"),
-    )
+    ]
