@@ -289,34 +289,28 @@ def canonical_deliveries(
     return typed.filter(~problem), quarantine
 
 
-def in_force(deliveries: pl.LazyFrame, programs: pl.DataFrame) -> pl.LazyFrame:
-    """The deliveries whose vendor has a contract in force on the delivery day that lists their
-    program, with that contract's id; contracts of one vendor never overlap (contracts.py), so a
-    row matches at most one. The others are left out (`_attributed` quarantines them)."""
-    terms = programs.select("vendor_id", "program_id", "term_start", "term_end", "contract_id")
+def contract_in_force(programs: pl.DataFrame) -> pl.Expr:
+    """The id of the contract in force on the row's delivery day that lists the row's program for
+    its vendor, or null. Contracts of one vendor never overlap (contracts.py), so a row matches at
+    most one. One condition per contract program: the lead frame is never joined or copied."""
     day = pl.col("delivered_at").dt.date()
-    return (
-        deliveries.join(terms.lazy(), on=["vendor_id", "program_id"], how="inner")
-        .filter(day.is_between(pl.col("term_start"), pl.col("term_end")))
-        .drop("term_start", "term_end")
-    )
+    terms = programs.select("vendor_id", "program_id", "term_start", "term_end", "contract_id")
+    chain: Any = pl
+    for term in terms.iter_rows(named=True):  # a few dozen contract programs, not rows
+        chain = chain.when(
+            (pl.col("vendor_id") == term["vendor_id"])
+            & (pl.col("program_id") == term["program_id"])
+            & day.is_between(term["term_start"], term["term_end"])
+        ).then(pl.lit(term["contract_id"], pl.String))
+    return pl.lit(None, pl.String) if chain is pl else chain.otherwise(pl.lit(None, pl.String))
 
 
 def _attributed(
     deliveries: pl.DataFrame, programs: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Rows whose vendor has a contract in force on the delivery day with that program."""
-    keyed = deliveries.with_row_index("_row").with_columns(
-        pl.col("delivered_at").dt.date().alias("_day")
-    )
-    keys = keyed.lazy().select("_row", "vendor_id", "program_id", "delivered_at")
-    matched = in_force(keys, programs).select("_row", "contract_id").collect()
-    # the contract is looked up on the row index alone, so the wide frame is filtered, not joined
-    contract = (
-        keyed.select("_row")
-        .join(matched, on="_row", how="left", maintain_order="left")
-        .get_column("contract_id")
-    )
+    keyed = deliveries.with_columns(pl.col("delivered_at").dt.date().alias("_day"))
+    contract = deliveries.select(contract_in_force(programs).alias("contract_id")).to_series()
     attributed = contract.is_not_null()
     good = deliveries.with_columns(contract)
     if not attributed.all():

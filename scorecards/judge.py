@@ -161,6 +161,17 @@ def _conditions(
     return {name: cond.fill_null(False) for name, cond in conditions.items()}
 
 
+# Reasons decided by the delivered row and its contract alone: judged before the lookups, so the
+# columns they read need not travel through the joins when nothing else reads them (bench/).
+DELIVERY_REASONS = (
+    "malformed_email",
+    "free_email",
+    "outside_icp",
+    "missing_required",
+    "no_consent",
+)
+
+
 def _joined_parts(parts: Sequence[pl.Expr]) -> pl.Expr:
     """'; '-joined non-null parts (null when every part is null)."""
     if not parts:
@@ -314,11 +325,8 @@ def _first_record(
     """Per `key`: each summary (name -> (value, how its records combine: "min", "any")) and the
     outcome of the key's earliest record (by created_at, then crm_id). Keys with one record,
     nearly all of them, are read off that record; only the repeated keys are sorted and grouped."""
-    records = (
-        crm.filter(pl.all_horizontal(pl.col(c).is_not_null() for c in key))
-        .with_columns(_repeated(*key).alias("_repeated"))
-        .cache()
-    )
+    records = crm.with_columns(_repeated(*key).alias("_repeated")).cache()
+    has_key = pl.all_horizontal(pl.col(c).is_not_null() for c in key)
     repeated = (
         records.filter(pl.col("_repeated"))
         .sort(*key, "created_at", "crm_id", nulls_last=True)
@@ -328,7 +336,7 @@ def _first_record(
             *[pl.col(c).first().alias(f"{prefix}{c}") for c in _OUTCOME_COLUMNS],
         )
     )
-    single = records.filter(~pl.col("_repeated")).select(
+    single = records.filter(has_key & ~pl.col("_repeated")).select(
         *key,
         *[value.alias(name) for name, (value, _) in summaries.items()],
         *[pl.col(c).alias(f"{prefix}{c}") for c in _OUTCOME_COLUMNS],
@@ -481,9 +489,9 @@ def judging_plan(
         deliveries.with_columns(
             normalised_email(pl.col("email")).alias("email"),
             pl.col("delivered_at").dt.date().alias("delivery_date"),
-            pl.col("delivered_at").dt.strftime("%Y-%m").alias("month"),
         )
         .with_columns(
+            pl.col("delivery_date").dt.strftime("%Y-%m").alias("month"),  # UTC, as delivered_at
             pl.when(pl.col("email").str.count_matches("@") == 1)
             .then(pl.col("email").str.split("@").list.last())
             .alias("email_domain"),
@@ -496,17 +504,25 @@ def judging_plan(
         .join(prices.lazy(), on=["contract_id", "program_id"], how="left", validate="m:1")
         .join(scalars.lazy(), on="contract_id", how="left", validate="m:1")
     )
-    base = _with_previous_delivery(base)
-    base = _outcomes(base, crm)
-    base = _with_suppression(base, suppression)
     conditions = _conditions(criteria, required_columns, present)
-    flagged = base.with_columns(
+    base = base.with_columns(
         *[
             _fails_list(normalised(pl.col(field)), criteria, criterion).alias(f"_fails_{field}")
             for field, criterion, normalised in _ICP_LISTS
         ],
         _size_fails().alias("_fails_employees"),
-    ).with_columns(cond.alias(f"_is_{name}") for name, cond in conditions.items())
+    ).with_columns(conditions[name].alias(f"_is_{name}") for name in DELIVERY_REASONS)
+    base = _with_previous_delivery(base)
+    base = _outcomes(base, crm)
+    base = _with_suppression(base, suppression)
+    flagged = base.with_columns(
+        cond.alias(f"_is_{name}")
+        for name, cond in conditions.items()
+        if name not in DELIVERY_REASONS
+    ).select(
+        *[c for c in base.collect_schema().names() if not c.startswith("_is_")],
+        *[f"_is_{name}" for name in REASONS],
+    )
     flags = [pl.col(f"_is_{name}") for name in conditions]
     judged = flagged.with_columns(
         pl.when(pl.any_horizontal(flags))

@@ -17,7 +17,7 @@ from scorecards.crm import crm_plan, read_crm
 from scorecards.ingest import (
     Ingested,
     canonical_headers,
-    in_force,
+    contract_in_force,
     read_deliveries,
     read_suppression,
     typed_deliveries,
@@ -233,11 +233,17 @@ def _bench_deliveries(path: Path, programs: pl.DataFrame, month: str) -> pl.Lazy
     keeps them); rows failing a check are left out, as ingest quarantines them."""
     raw = scan_parquet_input(path, path.parent)
     raw = raw.rename(canonical_headers(raw.collect_schema().names(), {}))
-    typed = typed_deliveries(raw, implied_vendor=None)
-    typed = typed.filter(~pl.col("_problem")).drop("_problem")
     start = date.fromisoformat(f"{month}-01")
     after = datetime(start.year + start.month // 12, start.month % 12 + 1, 1, tzinfo=UTC)
-    return in_force(typed, programs).filter(pl.col("delivered_at") < after)
+    kept = (
+        ~pl.col("_problem") & pl.col("contract_id").is_not_null() & (pl.col("delivered_at") < after)
+    )
+    return (
+        typed_deliveries(raw, implied_vendor=None)
+        .with_columns(contract_in_force(programs).alias("contract_id"))
+        .filter(kept)  # one filter: the frame is copied once
+        .drop("_problem")
+    )
 
 
 __all__ = [
