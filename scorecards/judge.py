@@ -87,7 +87,7 @@ def _listing(values: list[str]) -> str:
 
 
 def _in_contracts(contract_ids: list[str]) -> pl.Expr:
-    return pl.col("contract_id").is_in(pl.Series(contract_ids, dtype=pl.String))
+    return pl.col("contract_id").is_in(pl.Series(contract_ids, dtype=pl.String).implode())
 
 
 def _fails_list(value: pl.Expr, criteria: list[dict[str, Any]], criterion: str) -> pl.Expr:
@@ -99,21 +99,24 @@ def _fails_list(value: pl.Expr, criteria: list[dict[str, Any]], criterion: str) 
             by_list.setdefault(tuple(row[criterion]), []).append(row["contract_id"])
     fails: Any = None
     for allowed, contract_ids in by_list.items():
-        outside = value.is_null() | ~value.is_in(pl.Series(allowed, dtype=pl.String))
+        outside = value.is_null() | ~value.is_in(pl.Series(allowed, dtype=pl.String).implode())
         fails = (pl.when if fails is None else fails.when)(_in_contracts(list(contract_ids)))
         fails = fails.then(outside)
     return pl.lit(False) if fails is None else fails.otherwise(pl.lit(False))
 
 
+# Deliveries reach judging from ingest, where every text value is trimmed and a blank one is null
+# (parsing.blank_to_null): a missing value is a null, and values need no trimming here.
+
+
 def _empty(column: str, present: set[str]) -> pl.Expr:
-    value = pl.col(column) if column in present else pl.lit(None, pl.String)
-    return value.cast(pl.String).str.strip_chars().fill_null("") == ""
+    return pl.col(column).is_null() if column in present else pl.lit(True)
 
 
 _ICP_LISTS = (  # (field, criterion column, how the value is normalised before comparing)
-    ("country", "acc_countries", lambda e: e.str.strip_chars().str.to_uppercase()),
-    ("job_level", "acc_job_levels", lambda e: e.str.strip_chars().str.to_lowercase()),
-    ("industry", "acc_industries", lambda e: e.str.strip_chars().str.to_lowercase()),
+    ("country", "acc_countries", lambda e: e.str.to_uppercase()),
+    ("job_level", "acc_job_levels", lambda e: e.str.to_lowercase()),
+    ("industry", "acc_industries", lambda e: e.str.to_lowercase()),
 )
 
 
@@ -269,6 +272,31 @@ def _contract_details(criteria: list[dict[str, Any]], required_columns: list[str
         **{f"_requires_{col}": pl.Boolean() for col in required_columns},
     }
     return pl.DataFrame(rows, schema=schema)
+
+
+def _looked_up(table: pl.DataFrame, keys: list[str]) -> list[pl.Expr]:
+    """The other columns of `table` (a few dozen rows, unique on `keys`) for each lead, without a
+    join: every key is read as its position among the key's values, and each column is taken
+    from a small array at the combined position, so the wide lead frame is never copied. A key
+    the table does not have stops the run (a lead is attributed before it is judged)."""
+    position: pl.Expr = pl.lit(0, pl.UInt32)
+    size = 1
+    for key in keys:
+        values = table.get_column(key).unique().sort().to_list()
+        code = pl.col(key).cast(pl.Enum(values)).to_physical().cast(pl.UInt32)
+        position = position * len(values) + code
+        size *= len(values)
+    at = table.select(position.alias("_position"))
+    slots = (
+        pl.DataFrame({"_position": range(size)}, schema={"_position": pl.UInt32})
+        .join(table.hstack(at), on="_position", how="left", validate="1:1")
+        .sort("_position")
+    )
+    return [
+        pl.lit(slots.get_column(column)).gather(position).alias(column)
+        for column in table.columns
+        if column not in keys
+    ]
 
 
 def _repeated(*columns: str) -> pl.Expr:
@@ -501,8 +529,10 @@ def judging_plan(
                 "company_domain"
             )
         )
-        .join(prices.lazy(), on=["contract_id", "program_id"], how="left", validate="m:1")
-        .join(scalars.lazy(), on="contract_id", how="left", validate="m:1")
+        .with_columns(
+            *_looked_up(prices, ["contract_id", "program_id"]),
+            *_looked_up(scalars, ["contract_id"]),
+        )
     )
     conditions = _conditions(criteria, required_columns, present)
     base = base.with_columns(
