@@ -164,9 +164,11 @@ def _conditions(
     return {name: cond.fill_null(False) for name, cond in conditions.items()}
 
 
-# Reasons decided by the delivered row and its contract alone: judged before the lookups, so the
-# columns they read need not travel through the joins when nothing else reads them (bench/).
+# Reasons decided by the delivered row, its contract and the suppression lists: judged before the
+# lookups, so the columns they read need not travel through the joins when nothing else reads
+# them (bench/).
 DELIVERY_REASONS = (
+    "suppressed",
     "malformed_email",
     "free_email",
     "outside_icp",
@@ -311,27 +313,23 @@ def _with_previous_delivery(leads: pl.LazyFrame) -> pl.LazyFrame:
     """Each lead with the nearest earlier delivery of the same email, by any vendor (SPEC §3
     reason 2: the earliest delivery keeps the lead; a same-instant tie goes to the first
     vendor_lead_id). Only the leads whose email may repeat are sorted, on the key columns alone;
-    the result is joined back on the row's place in its file."""
+    the result is joined back on `_row`."""
     order = ["email", "delivered_at", "vendor_lead_id", "vendor_id", "source_file", "source_line"]
     email = pl.col("email")
     same = email == email.shift(1)
     previous = (
-        leads.select("delivery_date", *order)
+        leads.select("_row", "delivery_date", *order)
         .filter(_repeated("email"))
         .sort(order, nulls_last=True)
         .select(
-            "source_file",
-            "source_line",
+            "_row",
             pl.when(same).then(pl.col("delivery_date").shift(1)).alias("_prev_day"),
             pl.when(same).then(pl.col("vendor_id").shift(1)).alias("_prev_vendor"),
             pl.when(same).then(pl.col("vendor_lead_id").shift(1)).alias("_prev_lead"),
         )
         .filter(pl.col("_prev_day").is_not_null())
     )
-    return leads.join(previous, on=SOURCE, how="left", validate="1:1")
-
-
-SOURCE = ["source_file", "source_line"]
+    return leads.join(previous, on="_row", how="left", validate="1:1")
 
 
 _OUTCOME_COLUMNS = (
@@ -437,33 +435,29 @@ def _outcome_columns(as_of: date) -> list[pl.Expr]:
     ]
 
 
-def _with_suppression(leads: pl.LazyFrame, suppression: pl.DataFrame) -> pl.LazyFrame:
-    """Each lead with the suppression list that names its email or, failing that, its domain."""
-    emails = suppression.filter(pl.col("kind") == "email").select(
-        pl.col("value").alias("email"), pl.col("list").alias("_email_list")
-    )
-    domains = suppression.filter(pl.col("kind") == "domain").select(
-        pl.col("value").alias("email_domain"), pl.col("list").alias("_domain_list")
-    )
-    # a list may name a value twice; one match is enough
-    emails = emails.unique("email", keep="first", maintain_order=True)
-    domains = domains.unique("email_domain", keep="first", maintain_order=True)
-    return (
-        leads.join(emails.lazy(), on="email", how="left")
-        .join(domains.lazy(), on="email_domain", how="left")
-        .with_columns(
-            pl.when(pl.col("_email_list").is_not_null())
-            .then(pl.format("email on suppression list {}", pl.col("_email_list")))
-            .when(pl.col("_domain_list").is_not_null())
-            .then(
-                pl.format(
-                    "domain {} on suppression list {}",
-                    pl.col("email_domain"),
-                    pl.col("_domain_list"),
-                )
-            )
-            .alias("_suppressed_by")
+def _suppressed_by(suppression: pl.DataFrame) -> pl.Expr:
+    """Which suppression list names the lead's email or, failing that, its domain (null if none):
+    looked up by value, so the lead frame is not joined."""
+
+    def listed(kind: str, column: str) -> pl.Expr:
+        # a list may name a value twice; one match is enough
+        entries = suppression.filter(pl.col("kind") == kind).unique(
+            "value", keep="first", maintain_order=True
         )
+        if entries.is_empty():
+            return pl.lit(None, pl.String)
+        return pl.col(column).replace_strict(
+            entries["value"], entries["list"], default=None, return_dtype=pl.String
+        )
+
+    email_list = listed("email", "email")
+    domain_list = listed("domain", "email_domain")
+    return (
+        pl.when(email_list.is_not_null())
+        .then(pl.format("email on suppression list {}", email_list))
+        .when(domain_list.is_not_null())
+        .then(pl.format("domain {} on suppression list {}", pl.col("email_domain"), domain_list))
+        .alias("_suppressed_by")
     )
 
 
@@ -503,23 +497,23 @@ def judging_plan(
     present = set(delivered) | {"email", "company_domain"}
     criteria = acceptance.to_dicts()
     required_columns = sorted({c for row in criteria for c in (row["acc_required"] or [])})
-    scalars = acceptance.select(
+    # looked up where first read, so that they are not carried through the lookups before it
+    criteria_now = acceptance.select(
         "contract_id",
         "acc_min_employees",
         "acc_max_employees",
         "acc_reject_free_email",
         "acc_require_consent",
-        "acc_dedupe_days",
-        "sql_window_days",
     )
+    criteria_later = acceptance.select("contract_id", "acc_dedupe_days", "sql_window_days")
     prices = programs.select("contract_id", "program_id", "lead_type", "cpl_cents")
     base = (
-        deliveries.with_columns(
+        deliveries.with_row_index("_row")  # the deliveries' own order: the same on every read
+        .with_columns(
             normalised_email(pl.col("email")).alias("email"),
             pl.col("delivered_at").dt.date().alias("delivery_date"),
         )
         .with_columns(
-            pl.col("delivery_date").dt.strftime("%Y-%m").alias("month"),  # UTC, as delivered_at
             pl.when(pl.col("email").str.count_matches("@") == 1)
             .then(pl.col("email").str.split("@").list.last())
             .alias("email_domain"),
@@ -529,10 +523,7 @@ def judging_plan(
                 "company_domain"
             )
         )
-        .with_columns(
-            *_looked_up(prices, ["contract_id", "program_id"]),
-            *_looked_up(scalars, ["contract_id"]),
-        )
+        .with_columns(*_looked_up(criteria_now, ["contract_id"]), _suppressed_by(suppression))
     )
     conditions = _conditions(criteria, required_columns, present)
     base = base.with_columns(
@@ -544,13 +535,17 @@ def judging_plan(
     ).with_columns(conditions[name].alias(f"_is_{name}") for name in DELIVERY_REASONS)
     base = _with_previous_delivery(base)
     base = _outcomes(base, crm)
-    base = _with_suppression(base, suppression)
     flagged = base.with_columns(
+        pl.col("delivery_date").dt.strftime("%Y-%m").alias("month"),  # UTC, as delivered_at
+        *_looked_up(prices, ["contract_id", "program_id"]),
+        *_looked_up(criteria_later, ["contract_id"]),
+    ).with_columns(
         cond.alias(f"_is_{name}")
         for name, cond in conditions.items()
         if name not in DELIVERY_REASONS
-    ).select(
-        *[c for c in base.collect_schema().names() if not c.startswith("_is_")],
+    )
+    flagged = flagged.select(
+        *[c for c in flagged.collect_schema().names() if not c.startswith("_is_")],
         *[f"_is_{name}" for name in REASONS],
     )
     flags = [pl.col(f"_is_{name}") for name in conditions]
