@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from scorecards import parsing
+from scorecards.engine import ENGINE
 from scorecards.errors import UserError
 from scorecards.readers import FileRead, input_files, read_table, relative_name, sha256_of
 
@@ -393,7 +394,7 @@ class _Mapping:
             self.raw.select(pl.col(header).cast(pl.String).unique().alias("raw"))
             .drop_nulls()
             .with_columns(normalize(parsing.blank_to_null(pl.col("raw"))).alias("word"))
-            .collect()
+            .collect(engine=ENGINE)
         )
         return (
             pl.col(header)
@@ -417,7 +418,7 @@ class _Mapping:
         for fmt in formats:
             candidate = text.str.to_datetime(fmt, strict=False, time_unit="us", time_zone=UTC)
             unread = self.raw.select((text.is_not_null() & candidate.is_null()).any())
-            if not unread.collect().item():
+            if not unread.collect(engine=ENGINE).item():
                 self.check(header, candidate.is_not_null(), _DATETIME)
                 return candidate
         return self.parsed(name, parser, _DATETIME)
@@ -616,7 +617,7 @@ def _raw_json(columns: list[str]) -> pl.Expr:
 
 def mapped_crm(raw: pl.DataFrame, fmt: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """One file's rows (from `read_table`) as canonical CRM rows and quarantine rows."""
-    good, quarantine = pl.collect_all(crm_plan(raw.lazy(), fmt))
+    good, quarantine = pl.collect_all(crm_plan(raw.lazy(), fmt), engine=ENGINE)
     return good, quarantine
 
 

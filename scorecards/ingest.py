@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import polars as pl
 
 from scorecards import parsing
+from scorecards.engine import ENGINE
 from scorecards.errors import UserError
 from scorecards.readers import (
     FileRead,
@@ -276,7 +277,7 @@ def canonical_deliveries(
         )
         return pl.DataFrame(), everything
     # parse every column once; messages and raw JSON only for the rows with a problem
-    typed = typed_deliveries(renamed.lazy(), implied_vendor).collect()
+    typed = typed_deliveries(renamed.lazy(), implied_vendor).collect(engine=ENGINE)
     problem = typed.get_column("_problem")
     typed = typed.drop("_problem")
     if not problem.any():

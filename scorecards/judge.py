@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from scorecards.contracts import REASONS
+from scorecards.engine import ENGINE
 
 # Free-mail providers (SPEC §3 reason 5). Matched on the email's domain, lower-cased.
 FREE_EMAIL_DOMAINS: tuple[str, ...] = (
@@ -476,7 +477,8 @@ def judged_leads(
     in LEAD_ORDER."""
     plan = judging_plan(deliveries.lazy(), crm.lazy(), suppression, programs, acceptance, as_of)
     explained = with_evidence(plan, acceptance, set(deliveries.columns))
-    return explained.select(_leads_columns(deliveries.columns)).sort(LEAD_ORDER).collect()
+    leads = explained.select(_leads_columns(deliveries.columns)).sort(LEAD_ORDER)
+    return leads.collect(engine=ENGINE)
 
 
 def judging_plan(
@@ -613,7 +615,7 @@ def with_evidence(leads: pl.LazyFrame, acceptance: pl.DataFrame, present: set[st
         )
         .select(*leads.collect_schema().names(), "reasons", "evidence")
     )
-    nothing = pl.lit(pl.Series([[]], dtype=pl.List(pl.String)))
+    nothing = pl.lit(pl.Series([[]], dtype=pl.List(pl.String))).first()  # an empty list, per row
     passing = leads.filter(pl.col("status") != "invalid").with_columns(
         nothing.alias("reasons"), nothing.alias("evidence")
     )

@@ -7,6 +7,8 @@ from datetime import date
 
 import polars as pl
 
+from scorecards.engine import ENGINE
+
 KEYS = ["grain", "vendor_id", "contract_id", "program_id", "lead_type", "month"]
 COUNTS = [
     "ordered",
@@ -189,7 +191,7 @@ def program_month_metrics(
         .with_columns(_attempt_bucket().alias("_bucket"))
         .group_by(keys)
         .agg(*_lead_counts(), *_distinct_stats())
-        .collect()
+        .collect(engine=ENGINE)
     )
     prices = programs.select("contract_id", "program_id", "cpl_cents", "sql_window_days")
     calendar = ordered_calendar(programs, months).drop("cpl_cents", "sql_window_days")

@@ -14,6 +14,7 @@ import polars as pl
 
 from scorecards.contracts import Portfolio, load_contracts
 from scorecards.crm import crm_plan, read_crm
+from scorecards.engine import ENGINE
 from scorecards.ingest import (
     Ingested,
     canonical_headers,
@@ -220,12 +221,9 @@ def bench_metrics(
         acceptance_frame(portfolio.contracts),
         as_of,
     )
-    first = pl.scan_parquet(deliveries_parquet).select(pl.col("delivered_at").min()).collect()
-    months = months_between(f"{first.item():%Y-%m}", month)
-    # Polars' in-memory engine: at 10 million leads it was faster and leaner here than the
-    # streaming engine, whose joins against the 10-million-row CRM tables are slower (bench/)
-    with pl.Config(engine_affinity="in-memory"):
-        return program_month_metrics(leads, programs, months, as_of)
+    first = pl.scan_parquet(deliveries_parquet).select(pl.col("delivered_at").min())
+    months = months_between(f"{first.collect(engine=ENGINE).item():%Y-%m}", month)
+    return program_month_metrics(leads, programs, months, as_of)
 
 
 def _bench_deliveries(path: Path, programs: pl.DataFrame, month: str) -> pl.LazyFrame:
