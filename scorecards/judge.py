@@ -465,6 +465,12 @@ def _suppressed_by(suppression: pl.DataFrame) -> pl.Expr:
 LEAD_ORDER = ["vendor_id", "delivered_at", "vendor_lead_id", "source_file", "source_line"]
 
 
+def _criteria(acceptance: pl.DataFrame) -> tuple[list[dict[str, Any]], list[str]]:
+    """(each contract's criteria as a dict, every field some contract requires)."""
+    criteria = acceptance.to_dicts()
+    return criteria, sorted({c for row in criteria for c in (row["acc_required"] or [])})
+
+
 def judged_leads(
     deliveries: pl.DataFrame,
     crm: pl.DataFrame,
@@ -493,12 +499,8 @@ def judging_plan(
     run, or only as far as the metrics need (bench/), when Polars skips the evidence and every
     column the metrics never read. Reasons are ten boolean columns on every lead; their evidence
     is written only for the leads that fail one."""
-    delivered = [
-        c for c in deliveries.collect_schema().names() if c not in ("email", "company_domain")
-    ]
-    present = set(delivered) | {"email", "company_domain"}
-    criteria = acceptance.to_dicts()
-    required_columns = sorted({c for row in criteria for c in (row["acc_required"] or [])})
+    present = set(deliveries.collect_schema().names())
+    criteria, required_columns = _criteria(acceptance)
     # looked up where first read, so that they are not carried through the lookups before it
     criteria_now = acceptance.select(
         "contract_id",
@@ -545,10 +547,6 @@ def judging_plan(
         cond.alias(f"_is_{name}")
         for name, cond in conditions.items()
         if name not in DELIVERY_REASONS
-    )
-    flagged = flagged.select(
-        *[c for c in flagged.collect_schema().names() if not c.startswith("_is_")],
-        *[f"_is_{name}" for name in REASONS],
     )
     flags = [pl.col(f"_is_{name}") for name in conditions]
     judged = flagged.with_columns(
@@ -598,8 +596,7 @@ def _leads_columns(deliveries: list[str]) -> list[str]:
 def with_evidence(leads: pl.LazyFrame, acceptance: pl.DataFrame, present: set[str]) -> pl.LazyFrame:
     """`judging_plan`'s leads with their `reasons` (in SPEC §3 precedence) and `evidence`. The
     sentences are written only for the leads that fail a rule."""
-    criteria = acceptance.to_dicts()
-    required_columns = sorted({c for row in criteria for c in (row["acc_required"] or [])})
+    criteria, required_columns = _criteria(acceptance)
     evidence = _evidence(required_columns, present)
     details = _contract_details(criteria, required_columns)
     failing = leads.filter(pl.col("status") == "invalid")

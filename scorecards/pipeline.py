@@ -221,6 +221,7 @@ def bench_metrics(
         acceptance_frame(portfolio.contracts),
         as_of,
     )
+    # the calendar starts at the file's earliest delivery (the monthly run: its earliest lead)
     first = pl.scan_parquet(deliveries_parquet).select(pl.col("delivered_at").min())
     months = months_between(f"{first.collect(engine=ENGINE).item():%Y-%m}", month)
     return program_month_metrics(leads, programs, months, as_of)
