@@ -713,13 +713,23 @@ def _read_contract(file: Path) -> tuple[Contract | None, yaml.Node | None, list[
     return contract, root, []
 
 
+# Portfolio-wide settings live beside the contracts under these reserved names and are not
+# contracts: the buyer's details and exchange rates (portfolio.yaml), and how CRM export values
+# map to the canonical outcomes (crm-mapping.yaml). docs/CONTRACTS.md and docs/CRM.md describe them.
+SETTINGS_FILES = frozenset(
+    {"portfolio.yaml", "portfolio.yml", "crm-mapping.yaml", "crm-mapping.yml"}
+)
+
+
 def _read_folder(folder: Path) -> tuple[list[Contract], list[ContractError]]:
     if not folder.is_dir():
         return [], [ContractError("is not a folder of contracts", file=folder)]
     files = sorted(
         path
         for path in folder.iterdir()
-        if path.suffix.lower() in (".yaml", ".yml") and not path.name.startswith(".")
+        if path.suffix.lower() in (".yaml", ".yml")
+        and not path.name.startswith(".")
+        and path.name.lower() not in SETTINGS_FILES
     )
     if not files:
         return [], [ContractError("holds no contract files (*.yaml or *.yml)", file=folder)]
