@@ -442,8 +442,34 @@ def _portfolio_conflicts(contracts: Sequence[Contract]) -> list[tuple[int, Loc, 
 # --- reading the YAML ----------------------------------------------------------------------
 
 
+class _RefusedYAML(yaml.MarkedYAMLError):
+    """Valid YAML that contracts do not allow: the message is the whole sentence."""
+
+
 class _ContractLoader(yaml.SafeLoader):
-    """SafeLoader, except that an impossible date is a YAML error with its line, not a crash."""
+    """SafeLoader, except that an impossible date is a YAML error with its line, not a crash,
+    and anchors and aliases are refused as they are met.
+
+    An alias makes the composed tree a graph: ten nested aliases of ten ("billion laughs") are
+    a few hundred bytes of YAML that validation expands into 10^9 values (minutes, gigabytes).
+    A contract gains nothing from them, so the first `&name` or `*name` stops the file, before
+    anything after it is composed.
+    """
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            self._refuse(f"uses the YAML alias *{event.anchor}", event.start_mark)
+        if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
+            self._refuse(f"uses the YAML anchor &{event.anchor}", event.start_mark)
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _refuse(what: str, mark: Any) -> None:
+        raise _RefusedYAML(
+            problem=f"{what}; contracts may not use anchors or aliases: write each value out",
+            problem_mark=mark,
+        )
 
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
         try:
@@ -687,11 +713,12 @@ def _read_contract(file: Path) -> tuple[Contract | None, yaml.Node | None, list[
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = int(mark.line) + 1 if mark is not None else None
-        return (
-            None,
-            None,
-            [ContractError(f"is not valid YAML: {error.problem}", file=file, line=line)],
+        said = (
+            error.problem
+            if isinstance(error, _RefusedYAML)
+            else f"is not valid YAML: {error.problem}"
         )
+        return None, None, [ContractError(str(said), file=file, line=line)]
     except yaml.YAMLError as error:
         return None, None, [ContractError(f"is not valid YAML: {error}", file=file)]
     finally:
