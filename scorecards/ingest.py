@@ -19,8 +19,10 @@ from scorecards.engine import ENGINE
 from scorecards.errors import UserError
 from scorecards.readers import (
     FileRead,
+    Table,
     input_files,
     read_table,
+    read_tables,
     relative_name,
     sha256_of,
     unsupported_files,
@@ -99,6 +101,25 @@ def file_problem(
     )
 
 
+def ragged_lines(table: Table, vendor_id: str | None) -> pl.DataFrame:
+    """One quarantine row for each line with more fields than the header: which value belongs
+    to which column is unknowable, so the line is held whole and the rest of the file read."""
+    return table.ragged.select(
+        pl.lit(table.name).alias("source_file"),
+        "source_line",
+        pl.lit(vendor_id, pl.String).alias("vendor_id"),
+        pl.lit(None, pl.String).alias("field"),
+        pl.format(
+            "{}, line {}: has {} fields, the header has {}",
+            pl.lit(table.name),
+            "source_line",
+            "fields",
+            pl.lit(table.width),
+        ).alias("error"),
+        "raw",
+    ).cast(QUARANTINE_SCHEMA)  # type: ignore[arg-type]
+
+
 def _normalised_header(header: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", header.strip().lower()).strip("_")
 
@@ -122,14 +143,20 @@ def canonical_headers(headers: Iterable[str], mapping: dict[str, str]) -> dict[s
     return renames
 
 
+def _listed(headers: list[str], shown: int = 12) -> str:
+    """The file's headers for a sentence: the first dozen, then how many more."""
+    if not headers:
+        return "no columns"
+    more = len(headers) - shown
+    return ", ".join(headers[:shown]) + (f" and {more:,} more" if more > 0 else "")
+
+
 def _clashing_headers(headers: list[str], renames: dict[str, str]) -> tuple[str, list[str]] | None:
     """(column, the headers giving it) for the first column two headers would both give."""
-    final = [renames.get(h, h) for h in headers]
-    for target in final:
-        givers = [h for h, f in zip(headers, final, strict=True) if f == target]
-        if len(givers) > 1:
-            return target, givers
-    return None
+    givers: dict[str, list[str]] = {}
+    for header in headers:  # one pass: a 20,000-column file must not cost 20,000² comparisons
+        givers.setdefault(renames.get(header, header), []).append(header)
+    return next(((t, hs) for t, hs in givers.items() if len(hs) > 1), None)
 
 
 def _checks(schema: pl.Schema, implied_vendor: str | None) -> list[tuple[str, bool, str]]:
@@ -267,9 +294,7 @@ def canonical_deliveries(
         if c not in renamed.columns and not (c == "vendor_id" and implied_vendor)
     ]
     if missing:
-        absent = (
-            f"missing column '{missing[0]}' (the file has {', '.join(original) or 'no columns'})"
-        )
+        absent = f"missing column '{missing[0]}' (the file has {_listed(original)})"
         everything = _quarantine_rows(
             raw.with_columns(_with_raw(raw, original)).rename(renames).with_columns(vendor),
             pl.lit(missing[0]),
@@ -364,20 +389,23 @@ def read_deliveries(folder: Path, portfolio: PortfolioLike) -> Ingested:
         implied_vendor = inner[0] if len(inner) > 1 else None
         digest = sha256_of(path)
         try:
-            raw = read_table(path, root)
+            tables = read_tables(path, root)
         except UserError as exc:
             files.append(FileRead(name, digest, 0, exc.sentence))
             quarantines.append(file_problem(name, implied_vendor, exc.message))
             continue
-        files.append(FileRead(name, digest, raw.height))
-        if raw.height == 0:
-            continue
-        good, bad = canonical_deliveries(
-            raw, implied_vendor=implied_vendor, mapping=header_mapping(portfolio, implied_vendor)
-        )
-        quarantines.append(bad)
-        if good.height:
-            frames.append(good)
+        mapping = header_mapping(portfolio, implied_vendor)
+        for table in tables:  # a workbook's sheets are tables of their own (`file.xlsx#Sheet`)
+            files.append(FileRead(table.name, digest, table.rows))
+            quarantines.append(ragged_lines(table, implied_vendor))
+            if table.frame.height == 0:
+                continue
+            good, bad = canonical_deliveries(
+                table.frame, implied_vendor=implied_vendor, mapping=mapping
+            )
+            quarantines.append(bad)
+            if good.height:
+                frames.append(good)
     deliveries = pl.concat(frames, how="diagonal_relaxed") if frames else _empty_deliveries()
     for column, (parser, _) in DELIVERY_COLUMNS.items():
         if column not in deliveries.columns:
