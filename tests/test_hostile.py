@@ -8,14 +8,17 @@ import csv
 import io
 import shutil
 import socket
+import time
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
+from markupsafe import Markup
 from pypdf import PdfReader
 
-from scorecards import steps
+from scorecards import formatting, steps
+from scorecards.documents import render
 from tests.conftest import ROOT
 
 IMG = '<img src="http://127.0.0.1:9/x.png">'
@@ -107,3 +110,79 @@ def test_a_path_like_vendor_id_writes_nothing_outside_the_output_folder(
     written = {p.relative_to(tmp).parts[0] for p in tmp.rglob("*") if p.is_file()}
     assert written <= {"contracts", "data", "out", "history"}
     assert not (tmp.parent / "escape").exists()
+
+
+# --- one hostile field cannot stop the month (SPEC §9) -----------------------------------------
+
+HUGE = 200_000
+SAMPLE_AS_OF = date(2026, 11, 5)
+
+
+VENDOR = "northwind-syndication"
+
+
+def _month_with_claims(
+    sample: Path, folder: Path, hostile: bool
+) -> tuple[dict[str, object], float]:
+    """One sample vendor's October (its contract, deliveries, the CRM and suppression lists),
+    plus, if `hostile`, one claimable lead whose company, job level and lead id are each
+    200,000 unbroken characters, staged; and the seconds its claims took to write."""
+    (folder / "contracts").mkdir(parents=True)
+    shutil.copy(sample / "contracts" / f"{VENDOR}.yaml", folder / "contracts")
+    for part in ("crm", "suppression", f"deliveries/{VENDOR}"):
+        shutil.copytree(sample / "data" / part, folder / "data" / part)
+    if hostile:
+        (folder / "data" / "deliveries" / VENDOR / "hostile.csv").write_text(
+            "program_id,vendor_lead_id,delivered_at,email,company,job_title,country,employees,"
+            "job_level,consent,q_timeline\n"
+            f"nw-cs-2026,H{'7' * HUGE},2026-10-20,h.ost@bigcorp.com,{'C' * HUGE},CTO,US,900,"
+            f"{'J' * HUGE},true,0-3 months\n"
+        )
+    staged = steps.compute_and_stage(
+        "2026-10",
+        SAMPLE_AS_OF,
+        folder / "data",
+        folder / "contracts",
+        folder / "out",
+        str(folder / "history"),
+    )
+    started = time.perf_counter()
+    claims = steps.write_month_claims(staged)
+    return {"staged": staged, "claims": claims}, time.perf_counter() - started
+
+
+def test_a_200000_character_field_is_clipped_in_the_claim_and_kept_whole_in_leads(
+    sample_inputs: Path, tmp_path: Path
+) -> None:
+    _, normal = _month_with_claims(sample_inputs, tmp_path / "normal", hostile=False)
+    run, hostile = _month_with_claims(sample_inputs, tmp_path / "hostile", hostile=True)
+    # measured here: ~4 s for the month's claims either way; unclipped, WeasyPrint took 13 s
+    # for one 10,000-character token and minutes for this one. The bound is generous (a shared
+    # machine) yet far below what one unclipped field costs.
+    assert hostile < 3 * normal + 2, f"claims took {hostile:.1f} s, normally {normal:.1f} s"
+    staged = run["staged"]
+    assert isinstance(staged, dict)
+    leads = pl.read_parquet(Path(staged["staging"]) / "leads.parquet")
+    lead = leads.filter(pl.col("source_file").str.ends_with("hostile.csv"))
+    assert lead["company"].str.len_chars().item() == HUGE
+    assert lead["job_level"].str.len_chars().item() == HUGE
+    assert lead["primary_reason"].item() == "outside_icp"
+    claim_pdfs = sorted((Path(staged["staging"]) / "claims").glob("*.pdf"))
+    texts = [_pdf_text(pdf) for pdf in claim_pdfs]
+    (text,) = [t for t in texts if "H7777" in t]
+    assert "job_level=JJJJ" in text and "…" in text
+    assert "J" * (formatting.PRINTED_CHARS + 1) not in text.replace(" ", "")
+    assert "7" * (formatting.PRINTED_CHARS + 1) not in text.replace(" ", "")
+
+
+def test_every_printed_value_is_clipped_but_markup_of_our_own_is_not() -> None:
+    html = render_html_string(
+        "{{ long }}|{{ short }}|{{ ours }}", long="x" * 1000, short="abc", ours=Markup("y" * 1000)
+    )
+    clipped, short, ours = html.split("|")
+    assert clipped == "x" * (formatting.PRINTED_CHARS - 1) + "…"
+    assert short == "abc" and ours == "y" * 1000
+
+
+def render_html_string(source: str, **context: object) -> str:
+    return render.environment().from_string(source).render(**context)

@@ -16,6 +16,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 import vl_convert
+from markupsafe import Markup
 
 FONT = "DejaVu Sans"
 INK = "#1f2933"
@@ -60,8 +61,10 @@ _CONFIG: dict[str, Any] = {
 
 
 def svg_data_uri(svg: str) -> str:
-    """An SVG as a data: URI: rendered in an <img>, it cannot inject markup into the page."""
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    """An SVG as a data: URI: rendered in an <img>, it cannot inject markup into the page.
+    Markup (base64 has no quote to escape) tells the renderer it is ours, printed whole."""
+    uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return Markup(uri)
 
 
 def _to_svg(chart: alt.TopLevelMixin) -> str:

@@ -24,10 +24,11 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 import jinja2
+import markupsafe
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from scorecards.formatting import FILTERS
+from scorecards.formatting import FILTERS, clipped
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
@@ -95,12 +96,23 @@ class SafeFetcher(URLFetcher):
         return path
 
 
+def printed(value: Any) -> Any:
+    """What `{{ … }}` prints of a value: text cut to `formatting.PRINTED_CHARS` (a vendor's
+    200,000-character field would stall layout for minutes). Markup is ours, not data (macro
+    output, chart URIs): it is printed whole."""
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return clipped(value)
+    return value
+
+
 def environment(templates: Path = TEMPLATES_DIR) -> jinja2.Environment:
-    """The one Jinja environment: autoescape everywhere, and a missing value is an error."""
+    """The one Jinja environment: autoescape everywhere, a missing value is an error, and no
+    value prints more than `formatting.PRINTED_CHARS` characters."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         undefined=jinja2.StrictUndefined,
+        finalize=printed,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
