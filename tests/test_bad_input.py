@@ -348,3 +348,80 @@ def test_a_wide_parquet_file_is_refused_from_its_schema(tmp_path: Path) -> None:
     with pytest.raises(UserError) as caught:
         read_tables(tmp_path / "wide.parquet", tmp_path)
     assert caught.value.sentence.startswith("wide.parquet: has 5,001 columns, more than the 5,000")
+
+
+# --- all of it through the CLI, as a user runs the month ---------------------------------------
+
+NW = "northwind-syndication"
+NW_HEADER = ["program_id", "vendor_lead_id", "delivered_at", "email", "job_level", "country"]
+
+
+def _bad_month(folder: Path) -> Path:
+    """One sample vendor (contract, deliveries, CRM, suppression) plus four awkward files."""
+    (folder / "contracts").mkdir(parents=True)
+    shutil.copy(ROOT / "contracts" / f"{NW}.yaml", folder / "contracts")
+    for part in ("crm", "suppression", f"deliveries/{NW}"):
+        shutil.copytree(ROOT / "data" / part, folder / "data" / part)
+    vendor = folder / "data" / "deliveries" / NW
+
+    def row(lead: str, day: str = "2026-10-20") -> list[str]:
+        return ["nw-cs-2026", lead, day, f"{lead.lower()}@bigcorp.com", "vp", "US"]
+
+    _workbook(
+        vendor / "extra.xlsx",
+        {"First": [NW_HEADER, row("X1")], "Second": [NW_HEADER, row("X2"), row("X3", "soon")]},
+    )
+    lines = [NW_HEADER, row("R1"), [*row("R2"), "stray"], row("R3")]
+    (vendor / "ragged.csv").write_text("".join(",".join(r) + "\n" for r in lines))
+    unicode = [NW_HEADER, row("U1"), row("U2")]
+    (vendor / "unicode.txt").write_bytes(
+        b"\xff\xfe" + "".join("\t".join(r) + "\r\n" for r in unicode).encode("utf-16-le")
+    )
+    europe = [NW_HEADER, row("E1")]
+    (vendor / "europe.csv").write_bytes("".join(";".join(r) + "\r\n" for r in europe).encode())
+    (folder / "contracts" / "bomb.yaml").write_text(BOMB)
+    return folder
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_month_with_awkward_files_reconciles_every_row_in_run_json(tmp_path: Path) -> None:
+    folder = _bad_month(tmp_path)
+    args = ["--data", str(folder / "data"), "--contracts", str(folder / "contracts")]
+    refused = runner.invoke(app, ["check", *args])
+    assert refused.exit_code == 1 and "uses the YAML anchor &a" in refused.output
+    (folder / "contracts" / "bomb.yaml").unlink()
+
+    checked = runner.invoke(app, ["check", *args])
+    text = " ".join(checked.output.split())
+    base = f"deliveries/{NW}"
+    assert f"{base}/ragged.csv, line 3: has 7 fields, the header has 6" in text
+    assert f"{base}/extra.xlsx#Second, line 3, field 'delivered_at'" in text
+
+    out, history = tmp_path / "out", tmp_path / "history"
+    month = ["--month", "2026-10", "--as-of", "2026-11-05", "--out", str(out)]
+    result = runner.invoke(app, ["run", *month, *args, "--history", str(history)])
+    assert result.exit_code in (0, 1), result.output
+    assert "Traceback" not in result.output
+    record = json.loads((out / "2026-10" / "run.json").read_text())
+    assert record["reconciliation"]["balanced"] is True
+    files = {f["file"]: f for f in record["reconciliation"]["files"]}
+    expected_rows = {
+        f"{base}/extra.xlsx#First": 1,
+        f"{base}/extra.xlsx#Second": 2,
+        f"{base}/ragged.csv": 3,
+        f"{base}/unicode.txt": 2,
+        f"{base}/europe.csv": 1,
+    }
+    assert {name: files[name]["rows_read"] for name in expected_rows} == expected_rows
+    assert files[f"{base}/ragged.csv"]["quarantined"] == 1
+    assert files[f"{base}/extra.xlsx#Second"]["quarantined"] == 1
+    assert {i["path"] for i in record["inputs"]} >= set(expected_rows)
+    quarantine = pl.read_parquet(out / "2026-10" / "quarantine.parquet")
+    held = quarantine.filter(pl.col("source_file").is_in(list(expected_rows)))
+    assert held.select("source_file", "source_line").sort("source_file").rows() == [
+        (f"{base}/extra.xlsx#Second", 3),
+        (f"{base}/ragged.csv", 3),
+    ]
+    leads = pl.read_parquet(out / "2026-10" / "leads.parquet")
+    judged = set(leads.filter(pl.col("source_file").is_in(list(expected_rows)))["vendor_lead_id"])
+    assert judged == {"X1", "X2", "R1", "R3", "U1", "U2", "E1"}
