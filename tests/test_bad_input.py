@@ -20,7 +20,13 @@ from flows.cli import app
 from scorecards.contracts import contract_problems
 from scorecards.errors import UserError
 from scorecards.ingest import _clashing_headers, canonical_headers
-from scorecards.readers import MAX_COLUMNS, read_table, read_tables
+from scorecards.readers import (
+    MAX_COLUMNS,
+    _rewritten,
+    _without_ragged_lines,
+    read_table,
+    read_tables,
+)
 from tests.conftest import ROOT
 from tests.test_ingest import HEADER, counts, quarantined, run
 
@@ -230,6 +236,17 @@ def test_a_line_with_an_extra_field_is_quarantined_by_line_and_the_rest_judged(
     }
     lines = dict(zip(result.leads["vendor_lead_id"], result.leads["source_line"], strict=True))
     assert lines == {"L1": 2, "L3, quoted": 4, "L4": 5}
+
+
+def test_both_ways_of_setting_ragged_lines_aside_agree() -> None:
+    """The quick way (polars cuts, the stdlib reader says which lines) and the sure way (kept
+    records written out again), used when the two readers count records differently."""
+    text = 'a,b\n1,2\n3,4,5\n\n"6\n7",8\n9,10,11,12\n13\n'
+    quick = _without_ragged_lines(text, text.encode(), ",")
+    sure = _rewritten(text, ",", 2, quick[2])
+    assert quick[0].equals(sure[0]) and quick[1].to_list() == sure[1].to_list() == [2, 4, 5, 7]
+    assert quick[2]["source_line"].to_list() == [3, 6]
+    assert quick[0]["a"].to_list() == ["1", None, "6\n7", "13"]
 
 
 def test_a_reader_of_whole_files_names_the_ragged_line(tmp_path: Path) -> None:
