@@ -105,7 +105,8 @@ def _no_ragged() -> pl.DataFrame:
 
 def _text_encoding(raw: bytes) -> str:
     """The encoding of a delimited text file: a BOM decides; UTF-16 without one is told by its
-    NUL bytes (ASCII text in UTF-16 has one in every other byte); then UTF-8, else cp1252."""
+    NUL bytes (ASCII text in UTF-16 has one in every other byte); then UTF-8, else cp1252
+    (else Latin-1: nothing is refused for its encoding alone)."""
     if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
         return "utf-32"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -114,11 +115,13 @@ def _text_encoding(raw: bytes) -> str:
     if len(sample) >= 4 and sample.count(0) * 4 >= len(sample):
         even, odd = sample[0::2].count(0), sample[1::2].count(0)
         return "utf-16-le" if odd > even else "utf-16-be"
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return "cp1252"  # Latin-1 exports from Excel on Windows; cp1252 is its superset
-    return "utf-8"
+    for encoding in ("utf-8", "cp1252"):  # cp1252: Excel on Windows, Latin-1's superset
+        try:
+            raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    return "latin-1"  # the five bytes cp1252 leaves undefined: every byte is Latin-1
 
 
 def _first_line(text: str) -> str:

@@ -278,6 +278,7 @@ def _delimited(delimiter: str) -> str:
         ("unicode.csv", b"\xfe\xff" + _delimited("\t").encode("utf-16-be")),
         ("no-bom.csv", _delimited("\t").encode("utf-16-le")),
         ("europe.csv", _delimited(";").encode("cp1252")),
+        ("latin1.csv", _delimited(";").encode("latin-1").replace(b"ster", b"ster\x81")),
         ("tabs.tsv", _delimited("\t").encode("utf-8-sig")),
     ],
 )
