@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from statistics import NormalDist
 from typing import Annotated, Any, Literal, get_args
 
 import polars as pl
@@ -42,6 +43,7 @@ __all__ = [
     "Contract",
     "ContractProblems",
     "Escalation",
+    "Evidence",
     "Portfolio",
     "Program",
     "Reason",
@@ -296,6 +298,20 @@ class Escalation(_Terms):
     consecutive_breaches: Annotated[int, Field(ge=1)] = 2
 
 
+class Evidence(_Terms):
+    """How sure a downstream breach must be (SPEC §5): the two-sided confidence of the Wilson
+    interval around a month's SQL rate; null judges the point value alone."""
+
+    confidence: Annotated[float, Field(gt=0, lt=1)] | None = 0.95
+
+    @property
+    def z(self) -> float | None:
+        """The two-sided normal quantile of `confidence` (1.959964 for 0.95); None = point value."""
+        if self.confidence is None:
+            return None
+        return NormalDist().inv_cdf(1 - (1 - self.confidence) / 2)
+
+
 class Contract(_Terms):
     """One vendor's contract for one period (SPEC §2.1)."""
 
@@ -310,6 +326,7 @@ class Contract(_Terms):
     thresholds: dict[ThresholdMetric, Bound] = {}
     sql_window_days: Count = 90
     escalation: Escalation = Escalation()
+    evidence: Evidence = Evidence()
 
     _source: Path = PrivateAttr(default=Path("<unsaved contract>"))
 
@@ -385,6 +402,7 @@ class Portfolio(_Terms):
                 "sql_window_days": [c.sql_window_days for c, _ in rows],
                 "dedupe_days": [c.acceptance.dedupe_days for c, _ in rows],
                 "currency": [c.currency for c, _ in rows],
+                "evidence_z": [c.evidence.z for c, _ in rows],
             },
             schema={
                 "vendor_id": pl.String,
@@ -399,6 +417,7 @@ class Portfolio(_Terms):
                 "sql_window_days": pl.Int64,
                 "dedupe_days": pl.Int64,
                 "currency": pl.String,
+                "evidence_z": pl.Float64,
             },
         ).sort("vendor_id", "term_start", "program_id")
 
@@ -621,6 +640,7 @@ _MODELS: dict[tuple[str, ...], type[BaseModel]] = {
     ("replacement",): Replacement,
     ("thresholds",): Bound,
     ("escalation",): Escalation,
+    ("evidence",): Evidence,
 }
 _ANY_WHEN_NULL = {"countries", "job_levels", "industries"}
 _TYPE_MESSAGES = {

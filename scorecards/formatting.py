@@ -32,7 +32,12 @@ STATUS_LABELS = {
     "no_data": ("no data", "no-data"),
 }
 
-VERDICT_CLASSES = {"on track": "on-track", "review": "review", "replace": "replace"}
+VERDICT_CLASSES = {
+    "on track": "on-track",
+    "review": "review",
+    "replace": "replace",
+    "no deliveries received": "no-data",
+}
 
 METRIC_LABELS = {
     "fill_rate": "Fill rate",
@@ -109,6 +114,13 @@ def count(value: int | float | None) -> str:
         return NO_VALUE
     assert value is not None
     return _group(_round(value, 0), 0)
+
+
+def plural(number: int | None, word: str, many: str | None = None) -> str:
+    """ "1 SQL", "2 SQLs", "0 leads": the count formatted, the word in the right number."""
+    if number is None:
+        return f"{NO_VALUE} {many or word + 's'}"
+    return f"{count(number)} {word if number == 1 else (many or word + 's')}"
 
 
 def decimal(value: float | None, places: int = 1) -> str:
@@ -224,6 +236,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "percent": percent,
     "ratio": ratio,
     "count": count,
+    "plural": plural,
     "decimal": decimal,
     "month": month,
     "day": day,

@@ -316,11 +316,16 @@ def canonical_deliveries(
 
 
 def contract_in_force(programs: pl.DataFrame) -> pl.Expr:
-    """The id of the contract in force on the row's delivery day that lists the row's program for
-    its vendor, or null. Contracts of one vendor never overlap (contracts.py), so a row matches at
-    most one. One condition per contract program: the lead frame is never joined or copied."""
+    """The id of the contract the row is attributed to (SPEC §3), or null: the vendor's contract
+    in force on the delivery day that lists the row's program, else — a delivery outside every
+    term — the vendor's contract listing the program whose term is nearest the delivery day (the
+    earlier term on a tie). Null only when no contract of the vendor lists the program. Contracts
+    of one vendor never overlap (contracts.py), so at most one term covers a day. One condition
+    per contract program: the lead frame is never joined or copied."""
     day = pl.col("delivered_at").dt.date()
-    terms = programs.select("vendor_id", "program_id", "term_start", "term_end", "contract_id")
+    terms = programs.select(
+        "vendor_id", "program_id", "term_start", "term_end", "contract_id"
+    ).sort("vendor_id", "program_id", "term_start", "contract_id")
     chain: Any = pl
     for term in terms.iter_rows(named=True):  # a few dozen contract programs, not rows
         chain = chain.when(
@@ -328,13 +333,34 @@ def contract_in_force(programs: pl.DataFrame) -> pl.Expr:
             & (pl.col("program_id") == term["program_id"])
             & day.is_between(term["term_start"], term["term_end"])
         ).then(pl.lit(term["contract_id"], pl.String))
+
+    def days_outside(term: dict[str, Any]) -> pl.Expr:
+        start, end = pl.lit(term["term_start"]), pl.lit(term["term_end"])
+        return pl.when(day < start).then(start - day).otherwise(day - end).dt.total_days()
+
+    for (vendor_id, program_id), group in terms.group_by(
+        "vendor_id", "program_id", maintain_order=True
+    ):
+        listed = group.to_dicts()  # the vendor's contracts listing this program, by term
+        same = (pl.col("vendor_id") == vendor_id) & (pl.col("program_id") == program_id)
+        for index, term in enumerate(listed):
+            others = [
+                days_outside(term) < days_outside(other)
+                if later > index
+                else days_outside(term) <= days_outside(other)
+                for later, other in enumerate(listed)
+                if later != index
+            ]
+            nearest = pl.all_horizontal(others) if others else pl.lit(True)
+            chain = chain.when(same & nearest).then(pl.lit(term["contract_id"], pl.String))
     return pl.lit(None, pl.String) if chain is pl else chain.otherwise(pl.lit(None, pl.String))
 
 
 def _attributed(
     deliveries: pl.DataFrame, programs: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Rows whose vendor has a contract in force on the delivery day with that program."""
+    """Rows attributed to a contract of their vendor that lists their program (in term or
+    nearest, `contract_in_force`), and the quarantine of the others."""
     keyed = deliveries.with_columns(pl.col("delivered_at").dt.date().alias("_day"))
     contract = deliveries.select(contract_in_force(programs).alias("contract_id")).to_series()
     attributed = contract.is_not_null()

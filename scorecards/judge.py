@@ -399,6 +399,8 @@ def _outcomes(leads: pl.LazyFrame, crm: pl.LazyFrame) -> pl.LazyFrame:
                 for c in _OUTCOME_COLUMNS
             ],
             (pl.col("_bounced") | pl.col("_k_bounced")).fill_null(False).alias("_bounced"),
+            # a lead the CRM has a record of (both summaries are never null on a match)
+            (has_key | pl.col("_bounced").is_not_null()).alias("_crm_record"),
         )
     )
 
@@ -419,7 +421,13 @@ def _outcome_columns(as_of: date) -> list[pl.Expr]:
     return [
         pl.col("_o_crm_id").alias("crm_id"),
         pl.col("_o_status").alias("crm_status"),
-        pl.col("_o_attempts").fill_null(0).cast(pl.Int64).alias("attempts"),
+        # SPEC §4: no CRM record counts as 0 attempts; a record without attempts (the export
+        # has no attempts column) stays null, so the metrics can call the follow-up unknown
+        pl.when(pl.col("_crm_record"))
+        .then(pl.col("_o_attempts"))
+        .otherwise(0)
+        .cast(pl.Int64)
+        .alias("attempts"),
         by_as_of("sal_at").is_not_null().alias("sal"),
         in_window.fill_null(False).alias("sql"),
         sql_at.alias("sql_at"),

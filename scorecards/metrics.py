@@ -28,6 +28,7 @@ COUNTS = [
     "sql_attempts_1",
     "sql_attempts_2_3",
     "sql_attempts_4plus",
+    "attempts_unknown",
 ]
 MONEY = ["spend_cents", "invoiced_risk_cents", "pipeline_cents"]
 # Not additive: computed from the leads at each grain.
@@ -36,11 +37,16 @@ RATES = [
     "fill_rate",
     "invalid_rate",
     "sql_rate",
+    "sql_rate_lo",
+    "sql_rate_hi",
     "sal_rate",
     "cost_per_sql",
     "pipeline_per_dollar",
+    "share_worked",
     "share_worked_4plus",
+    "bucket_0_sql_rate",
     "sql_rate_attempts_1",
+    "bucket_2_3_sql_rate",
     "sql_rate_4plus",
     "sql_deficit",
 ]
@@ -54,16 +60,24 @@ COLUMNS = [
     "fill_rate",
     "invalid_rate",
     "sql_rate",
+    "sql_rate_lo",
+    "sql_rate_hi",
     "sal_rate",
     "cost_per_sql",
     "pipeline_per_dollar",
     "days_to_sql",
+    "share_worked",
     "share_worked_4plus",
+    "bucket_0_sql_rate",
     "sql_rate_attempts_1",
+    "bucket_2_3_sql_rate",
     "sql_rate_4plus",
     "sql_deficit",
     "sql_window_days",
+    "evidence_z",
     "mature",
+    "follow_up_unknown",
+    "under_worked",
     "execution_limited",
 ]
 GRAINS: dict[str, list[str]] = {
@@ -74,8 +88,10 @@ GRAINS: dict[str, list[str]] = {
 }
 ATTEMPT_BUCKETS = ("0", "1", "2_3", "4plus")
 
-# SPEC §4 follow-up diagnostic: both buckets need this many leads to call a month execution-limited.
+# SPEC §4 follow-up diagnostic: both buckets need this many leads to call a month execution-limited,
+# and a month this many accepted leads to be called under-worked.
 MIN_BUCKET_LEADS = 20
+MIN_UNDER_WORKED_LEADS = 20
 
 
 def months_between(first: str, last: str) -> list[str]:
@@ -90,16 +106,37 @@ def months_between(first: str, last: str) -> list[str]:
 
 
 def _attempt_bucket() -> pl.Expr:
-    # SPEC §4: a lead with no CRM record (no attempts logged) is in the 0 bucket, not in 4+
-    attempts = pl.col("attempts").fill_null(0)
+    """The lead's follow-up bucket. SPEC §4: a lead with no CRM record is in the 0 bucket (judge
+    writes 0 attempts for it); a CRM record without attempts (null) is in no bucket: unknown."""
+    attempts = pl.col("attempts")
     return (
-        pl.when(attempts <= 0)
+        pl.when(attempts.is_null())
+        .then(pl.lit("unknown"))
+        .when(attempts <= 0)
         .then(pl.lit("0"))
         .when(attempts == 1)
         .then(pl.lit("1"))
         .when(attempts <= 3)
         .then(pl.lit("2_3"))
         .otherwise(pl.lit("4plus"))
+    )
+
+
+def wilson_bounds(k: pl.Expr, n: pl.Expr, z: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(lo, hi) of the Wilson score interval of k/n at the two-sided quantile z (SPEC §5);
+    both the point value k/n when z is null (`evidence.confidence: null`); null when n = 0."""
+    p = k / n
+    z2 = z * z
+    centre = p + z2 / (2 * n)
+    spread = z * (p * (1 - p) / n + z2 / (4 * n * n)).sqrt()
+    scale = 1 + z2 / n
+    has_n = n > 0
+    lo = pl.when(has_n & z.is_null()).then(p).when(has_n).then((centre - spread) / scale)
+    hi = pl.when(has_n & z.is_null()).then(p).when(has_n).then((centre + spread) / scale)
+    # k = 0 and k = n: the bound at the observed edge is exactly 0 or 1, not a rounding away
+    return (
+        pl.when(k == 0).then(pl.when(has_n).then(0.0)).otherwise(lo.clip(0.0, 1.0)),
+        pl.when(k == n).then(pl.when(has_n).then(1.0)).otherwise(hi.clip(0.0, 1.0)),
     )
 
 
@@ -122,6 +159,7 @@ def _lead_counts() -> list[pl.Expr]:
             (sql & (bucket == b)).sum().cast(pl.Int64).alias(f"sql_attempts_{b}")
             for b in ATTEMPT_BUCKETS
         ],
+        (accepted & (bucket == "unknown")).sum().cast(pl.Int64).alias("attempts_unknown"),
         pl.col("cpl_cents").filter(~accepted).sum().cast(pl.Int64).alias("invoiced_risk_cents"),
         pl.col("opportunity_amount_cents")
         .filter(accepted & pl.col("opportunity"))
@@ -193,7 +231,9 @@ def program_month_metrics(
         .agg(*_lead_counts(), *_distinct_stats())
         .collect(engine=ENGINE)
     )
-    prices = programs.select("contract_id", "program_id", "cpl_cents", "sql_window_days")
+    prices = programs.select(
+        "contract_id", "program_id", "cpl_cents", "sql_window_days", "evidence_z"
+    )
     calendar = ordered_calendar(programs, months).drop("cpl_cents", "sql_window_days")
     frame = (
         calendar.join(counted, on=keys, how="full", coalesce=True)
@@ -237,6 +277,8 @@ def rolled_up_metrics(
             if grain == "vendor"
             else pl.lit(None, pl.String).alias("contract_id"),
             pl.col("sql_window_days").max(),
+            # two contracts in one month: the stricter (wider) interval
+            pl.col("evidence_z").max(),
             pl.col("mature").all(),
         )
         distinct = scoped.group_by(keys).agg(*_distinct_stats())
@@ -265,29 +307,58 @@ def with_rates(frame: pl.DataFrame, as_of: date, mature: pl.Expr | None = None) 
     for column in ("grain", "vendor_id", "contract_id", "program_id", "lead_type"):
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
-    return frame.with_columns(
+    worked = pl.col("attempts_1") + pl.col("attempts_2_3") + pl.col("attempts_4plus")
+    # leads whose follow-up is known: every accepted lead but those with a CRM record and no
+    # attempts on it
+    known = pl.col("accepted") - pl.col("attempts_unknown")
+    # SPEC §4: the CRM carries no attempts at all for the vendor-month
+    unknown = (pl.col("attempts_unknown") > 0) & (worked == 0)
+    sql_rate_lo, sql_rate_hi = wilson_bounds(
+        pl.col("sql").cast(pl.Float64), pl.col("accepted").cast(pl.Float64), pl.col("evidence_z")
+    )
+    if "evidence_z" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, pl.Float64).alias("evidence_z"))
+    follow_up = frame.with_columns(
         _ratio("accepted", "ordered").alias("fill_rate"),
         _ratio("invalid", "delivered").alias("invalid_rate"),
         _ratio("sql", "accepted").alias("sql_rate"),
+        sql_rate_lo.alias("sql_rate_lo"),
+        sql_rate_hi.alias("sql_rate_hi"),
         _ratio("sal", "accepted").alias("sal_rate"),
         # one division, so an exact amount (3 × $10.20 / 3) is exactly 10.2 against its limit
         pl.when(pl.col("sql") > 0)
         .then(pl.col("spend_cents") / (pl.col("sql") * 100))
         .alias("cost_per_sql"),
         _ratio("pipeline_cents", "spend_cents").alias("pipeline_per_dollar"),
-        _ratio("attempts_4plus", "accepted").alias("share_worked_4plus"),
-        rate_1.alias("sql_sql_rate_attempts_1").alias("sql_rate_attempts_1"),
+        pl.when(~unknown & (known > 0)).then(worked / known).alias("share_worked"),
+        pl.when(~unknown & (known > 0))
+        .then(pl.col("attempts_4plus") / known)
+        .alias("share_worked_4plus"),
+        _ratio("sql_attempts_0", "attempts_0").alias("bucket_0_sql_rate"),
+        rate_1.alias("sql_rate_attempts_1"),
+        _ratio("sql_attempts_2_3", "attempts_2_3").alias("bucket_2_3_sql_rate"),
         rate_4plus.alias("sql_rate_4plus"),
-        (pl.col("attempts_1") * rate_4plus - pl.col("sql_attempts_1")).alias("sql_deficit"),
+        # SPEC §4: never negative — once-worked leads doing better leave no deficit
+        pl.max_horizontal(pl.col("attempts_1") * rate_4plus - pl.col("sql_attempts_1"), 0.0)
+        .cast(pl.Float64)
+        .alias("sql_deficit"),
         (matured if mature is None else mature).alias("mature"),
+        unknown.fill_null(False).alias("follow_up_unknown"),
+        (~unknown & (known >= MIN_UNDER_WORKED_LEADS) & (2 * worked < known))
+        .fill_null(False)
+        .alias("under_worked"),
         (
-            (rate_4plus > 0)
+            ~unknown
+            & (rate_4plus > 0)
             & (rate_4plus >= 2 * rate_1)
             & (pl.col("attempts_4plus") >= MIN_BUCKET_LEADS)
             & (pl.col("attempts_1") >= MIN_BUCKET_LEADS)
         )
         .fill_null(False)
         .alias("execution_limited"),
+    )
+    return follow_up.with_columns(
+        pl.when(rate_4plus.is_not_null()).then(pl.col("sql_deficit")).alias("sql_deficit")
     )
 
 

@@ -22,7 +22,14 @@ from scorecards import formatting as fmt
 from scorecards.errors import UserError
 from scorecards.metrics import COUNTS, MONEY, months_between, with_rates
 from scorecards.pipeline import MonthResult
-from scorecards.verdicts import status_expr, threshold_frame
+from scorecards.verdicts import (
+    REPLACE_METRICS,
+    months_phrase,
+    replace_reason,
+    replace_runs,
+    status_expr,
+    threshold_frame,
+)
 
 Recommendation = Literal["replace", "review", "keep"]
 
@@ -126,8 +133,14 @@ def vendor_review(
         result.history, vendor_rows, contract_thresholds, vendor_id, months
     )
     runs = _breach_runs(thresholds, contract_thresholds)
+    replacing = _replace_reasons(result.history, contract_thresholds, judged_month, contracts)
     recommendation, reasons, follow_up_gap_only = _recommendation(
-        runs, thresholds, last, str(judged_month) if judged_month else None, latest.currency
+        runs,
+        thresholds,
+        last,
+        str(judged_month) if judged_month else None,
+        latest.currency,
+        replacing,
     )
     return VendorReview(
         vendor_id=vendor_id,
@@ -250,7 +263,6 @@ def _threshold_grid(
             pl.col("status").fill_null("no_data"),
         )
         .drop("month_limit")
-        .join(vendor_rows.select("month", "spend_cents"), on="month", how="left")
     )
     early = grid.with_columns(pl.lit(True).alias("mature")).select(status_expr()).to_series()
     order = {metric: i for i, metric in enumerate(THRESHOLD_ORDER)}
@@ -393,18 +405,6 @@ def _claims_filed(
 # --- recommendation ---------------------------------------------------------------------------
 
 
-def months_phrase(months: list[str]) -> str:
-    """["2026-06", "2026-07", "2026-08"] -> "Jun, Jul and Aug 2026" (years kept when mixed)."""
-    if not months:
-        return ""
-    labels = [fmt.month(m) for m in months]
-    if len({m[:4] for m in months}) == 1:
-        labels = [label.split()[0] for label in labels[:-1]] + [labels[-1]]
-    if len(labels) == 1:
-        return labels[0]
-    return f"{', '.join(labels[:-1])} and {labels[-1]}"
-
-
 def _against(row: dict[str, Any], currency: str) -> str:
     """ "below its 12.0% minimum" / "above its $900.00 maximum"."""
     limit = fmt.metric_value(row["metric"], row["limit"], currency)
@@ -418,14 +418,46 @@ def _value_in(grid: pl.DataFrame, metric: str, month: str, currency: str) -> str
     return fmt.metric_value(metric, value, currency)
 
 
+def _replace_reasons(
+    history: pl.DataFrame,
+    contract_thresholds: pl.DataFrame,
+    judged_month: object,
+    contracts: list[Any],
+) -> dict[str, str]:
+    """metric -> the `replace` reason, by the monthly verdict's own rule (`verdicts.replace_runs`:
+    failing side in each of the last N mature months, follow-up not to blame, conclusive pooled),
+    judged on the range's latest mature month."""
+    if judged_month is None:
+        return {}
+    judged = str(judged_month)
+    in_force = (
+        contract_thresholds.filter(
+            pl.col("metric").is_in(REPLACE_METRICS),
+            pl.col("term_start").dt.strftime("%Y-%m") <= judged,
+        )
+        .sort("term_start")
+        .unique("metric", keep="last", maintain_order=True)
+        .with_columns(pl.lit(judged).alias("judged_month"))
+    )
+    found = replace_runs(history, in_force, contracts)
+    by_id = {c.contract_id: c for c in contracts}
+    contract_ids = dict(zip(in_force["metric"], in_force["contract_id"], strict=True))
+    return {
+        run["metric"]: replace_reason(run, by_id[contract_ids[run["metric"]]])
+        for run in found.to_dicts()  # two thresholds at most
+    }
+
+
 def _recommendation(
     runs: pl.DataFrame,
     grid: pl.DataFrame,
     last: str,
     judged_month: str | None,
     currency: str,
+    replacing: dict[str, str] | None = None,
 ) -> tuple[Recommendation, list[str], bool]:
     """SPEC §5 on the range's last month, and the reasons in plain words, worst first."""
+    replacing = replacing or {}
     replace: list[str] = []
     blamed: list[str] = []
     gaps: list[str] = []
@@ -439,18 +471,15 @@ def _recommendation(
         status_then = grid.filter(pl.col("metric") == row["metric"], pl.col("month") == judged_at)
         status = status_then["status"].item() if status_then.height else None
         escalation = row["escalation_at"]
-        escalating = (
-            row["kind"] == "downstream"
-            and escalation is not None
-            and row["last_judged"] == judged_month
-            and row["current_run"] >= escalation
+        escalating = row["metric"] in replacing
+        run_months = (
+            months_between(row["current_from"], row["last_judged"])
+            if escalating and row["current_from"] and row["last_judged"]
+            else []
         )
-        run_months = months_between(row["current_from"], row["last_judged"]) if escalating else []
         if escalating:
             replace.append(
-                f"{label} {against} in {months_phrase(run_months)} although sales worked the "
-                f"leads: {row['current_run']} mature months in a row, and the contract "
-                f"escalates after {escalation}."
+                f"{replacing[row['metric']]} The contract escalates after {escalation} such months."
             )
         elif status == "breach":
             blamed.append(

@@ -60,7 +60,8 @@ class Leads(pa.DataFrameModel):
     month: str = pa.Field(nullable=False, str_matches=r"^\d{4}-\d{2}$")
     status: str = pa.Field(nullable=False, isin=["accepted", "invalid"])
     cpl_cents: pl.Int64 = pa.Field(nullable=False, ge=0)
-    attempts: pl.Int64 = pa.Field(nullable=False, ge=0)
+    # null: the CRM has a record of the lead but no attempts (SPEC §4: follow-up unknown)
+    attempts: pl.Int64 = pa.Field(nullable=True, ge=0)
 
     class Config:
         strict = False

@@ -215,14 +215,15 @@ def test_unknown_vendor_is_quarantined_from_a_column_or_a_folder(tmp_path: Path)
     ]
 
 
-def test_delivery_outside_every_contract_term_is_quarantined(tmp_path: Path) -> None:
+def test_delivery_outside_every_contract_term_is_attributed_to_the_contract_listing_its_program(
+    tmp_path: Path,
+) -> None:
+    # SPEC §3: judged like any other lead, under the contract that lists the program
     result = run(
         tmp_path, {"acme/old.csv": f"{HEADER}\nacme-cs,L1,2025-12-31T23:59:59Z,a@corp.com\n"}
     )
-    assert quarantined(result)[0]["error"] == (
-        "deliveries/acme/old.csv, line 2, field 'delivered_at': "
-        "no contract of vendor 'acme' covers 2025-12-31"
-    )
+    assert quarantined(result) == []
+    assert result.leads.select("contract_id", "month").rows() == [("ACME-2026", "2025-12")]
 
 
 def test_missing_vendor_lead_id_is_quarantined(tmp_path: Path) -> None:

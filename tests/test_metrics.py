@@ -59,6 +59,7 @@ def contract(
     thresholds: dict[str, dict[str, float]] | None = None,
     sql_window_days: int = 90,
     consecutive_breaches: int = 2,
+    evidence: dict[str, float | None] | None = None,
 ) -> Contract:
     """A contract with only what metrics and verdicts read; programs are (id, type, cpl, volume)."""
     return Contract.model_validate(
@@ -73,6 +74,7 @@ def contract(
             "thresholds": thresholds or {},
             "sql_window_days": sql_window_days,
             "escalation": {"consecutive_breaches": consecutive_breaches},
+            **({"evidence": evidence} if evidence is not None else {}),
         }
     )
 
@@ -414,7 +416,9 @@ def test_month_is_mature_iff_as_of_is_at_least_its_last_day_plus_the_sql_window(
 # --- follow-up diagnostic -----------------------------------------------------------------------
 
 
-def test_attempt_buckets_are_0_1_2_to_3_and_4_plus_and_null_attempts_count_as_0() -> None:
+def test_attempt_buckets_are_0_1_2_to_3_and_4_plus_and_null_attempts_are_unknown() -> None:
+    # judge writes 0 attempts for a lead with no CRM record (SPEC §4: it counts as 0); a null
+    # is a CRM record without attempts — in no bucket, counted as unknown
     rows = [
         lead(JULY, attempts=None),
         lead(JULY, attempts=0, sql=True, days_to_sql=1),
@@ -427,9 +431,12 @@ def test_attempt_buckets_are_0_1_2_to_3_and_4_plus_and_null_attempts_count_as_0(
     ]
     july = row(metrics_of(rows), "program", "2026-07")
     buckets = ("0", "1", "2_3", "4plus")
-    assert [july[f"attempts_{b}"] for b in buckets] == [2, 1, 2, 2]
+    assert [july[f"attempts_{b}"] for b in buckets] == [1, 1, 2, 2]
     assert [july[f"sql_attempts_{b}"] for b in buckets] == [1, 0, 1, 1]
-    assert july["share_worked_4plus"] == 2 / 7
+    assert july["attempts_unknown"] == 1
+    assert july["follow_up_unknown"] is False  # other leads carry attempts
+    assert july["share_worked"] == 5 / 6
+    assert july["share_worked_4plus"] == 2 / 6
     assert july["sql_rate_4plus"] == 0.5
     assert july["sql_rate_attempts_1"] == 0.0
 

@@ -32,10 +32,13 @@ AS_OF = date(2026, 11, 5)
 
 
 def acme(**overrides: Any) -> Contract:
-    """Ordered 10 a month at $85.00, the SPEC's thresholds, a 90-day window, 2 breaches."""
+    """Ordered 10 a month at $85.00, the SPEC's thresholds, a 90-day window, 2 breaches; the
+    point value judged (`evidence.confidence: null`), so these ten-lead months test the rules
+    themselves — the evidence rule has its own tests (tests/test_evidence.py)."""
     defaults: dict[str, Any] = {
         "programs": (("p1", "content_syndication", "85.00", 10),),
         "thresholds": THRESHOLDS,
+        "evidence": {"confidence": None},
     }
     return contract(**{**defaults, **overrides})
 
@@ -109,6 +112,10 @@ def judge_value(metric: str, bound: str, limit: float, value: float | None, **fa
                 "spend_cents": facts.get("spend_cents", 85_000),
                 "mature": facts.get("mature", True),
                 "execution_limited": facts.get("execution_limited", False),
+                "under_worked": facts.get("under_worked", False),
+                "accepted": facts.get("accepted", 100),
+                "sql_rate_hi": facts.get("sql_rate_hi"),
+                "evidence_z": facts.get("evidence_z"),
             }
         ],
         schema={
@@ -120,6 +127,10 @@ def judge_value(metric: str, bound: str, limit: float, value: float | None, **fa
             "spend_cents": pl.Int64,
             "mature": pl.Boolean,
             "execution_limited": pl.Boolean,
+            "under_worked": pl.Boolean,
+            "accepted": pl.Int64,
+            "sql_rate_hi": pl.Float64,
+            "evidence_z": pl.Float64,
         },
     )
     return str(frame.select(status_expr()).item())
@@ -395,6 +406,7 @@ def test_verdicts_one_row_per_vendor_with_its_latest_mature_month() -> None:
         programs=(("b1", "intent", "85.00", 10),),
         thresholds=THRESHOLDS,
         sql_window_days=30,
+        evidence={"confidence": None},
     )
     rows = [
         *good("2026-07"),

@@ -77,8 +77,8 @@ def trend_svg(trend: pl.DataFrame, thresholds: pl.DataFrame) -> str:
 
     `trend`: month (str), month_label (str), metric, value (Float64), provisional (Boolean),
     long format, one row per month x metric. `thresholds`: metric, limit (Float64).
-    Provisional points (an immature month's downstream figure) are drawn hollow on a dashed,
-    lighter line; final figures solid.
+    Provisional points (an immature month's downstream figure) are drawn as hollow diamonds,
+    not joined to the judged months' solid line.
     """
     names = [name for name, _ in TREND_METRICS.values()]
     colours = [colour for _, colour in TREND_METRICS.values()]
@@ -113,9 +113,8 @@ def trend_svg(trend: pl.DataFrame, thresholds: pl.DataFrame) -> str:
         )
         keep = alt.FieldOneOfPredicate(field="series", oneOf=series)
         base = alt.Chart(alt.Data(values=data.to_dicts())).transform_filter(keep)
-        every_month = base.mark_line(strokeWidth=1.5, strokeDash=[4, 3], opacity=0.55).encode(
-            x=x, y=y, color=colour
-        )
+        # judged months joined by a solid line; a provisional month (SQL window open) is a
+        # hollow point on its own, never joined, so an unfinished 0% does not read as a collapse
         final_months = (
             base.transform_filter("!datum.provisional")
             .mark_line(strokeWidth=2)
@@ -127,6 +126,7 @@ def trend_svg(trend: pl.DataFrame, thresholds: pl.DataFrame) -> str:
             color=colour,
             fill=alt.condition("datum.provisional", alt.value("white"), colour),
             opacity=alt.condition("datum.provisional", alt.value(0.6), alt.value(1.0)),
+            shape=alt.condition("datum.provisional", alt.value("diamond"), alt.value("circle")),
         )
         limit_rules = (
             alt.Chart(alt.Data(values=rules.to_dicts()))
@@ -134,7 +134,7 @@ def trend_svg(trend: pl.DataFrame, thresholds: pl.DataFrame) -> str:
             .mark_rule(strokeDash=[2, 2], strokeWidth=1, opacity=0.8)
             .encode(y="limit:Q", color=colour)
         )
-        return alt.layer(limit_rules, every_month, final_months, points, width=560, height=height)
+        return alt.layer(limit_rules, final_months, points, width=560, height=height)
 
     chart = (
         alt.vconcat(

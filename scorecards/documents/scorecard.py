@@ -24,9 +24,9 @@ METRIC_ORDER = ("fill_rate", "invalid_rate", "sql_rate", "cost_per_sql")
 TREND_MONTHS = 6
 
 ATTEMPT_BUCKETS = (
-    ("0 (never worked)", "attempts_0", "sql_attempts_0", None),
+    ("0 (never worked)", "attempts_0", "sql_attempts_0", "bucket_0_sql_rate"),
     ("1", "attempts_1", "sql_attempts_1", "sql_rate_attempts_1"),
-    ("2–3", "attempts_2_3", "sql_attempts_2_3", None),
+    ("2–3", "attempts_2_3", "sql_attempts_2_3", "bucket_2_3_sql_rate"),
     ("4+", "attempts_4plus", "sql_attempts_4plus", "sql_rate_4plus"),
 )
 
@@ -47,10 +47,24 @@ def bucket_rate(row: Row, sql_column: str, leads_column: str, rate_column: str |
 
 
 def followup_sentence(row: Row, month_label: str) -> str:
-    """The diagnostic in plain words: blame follow-up only when the month is execution-limited."""
+    """The diagnostic in plain words, only what the CRM shows (SPEC §4): unknown when it has no
+    attempts, under-worked, execution-limited, or worked — never "sales worked the leads" on
+    leads nobody worked."""
     if not row or not row.get("accepted"):
         return f"No accepted leads in {month_label}: nothing to diagnose."
+    if row.get("follow_up_unknown"):
+        return (
+            f"Follow-up unknown for {month_label}: the CRM export carries no sales attempts for "
+            "these leads, so whether sales worked them cannot be told."
+        )
+    known = (row.get("accepted") or 0) - (row.get("attempts_unknown") or 0)
+    worked = known - (row.get("attempts_0") or 0)
     rate_1, rate_4 = row.get("sql_rate_attempts_1"), row.get("sql_rate_4plus")
+    if row.get("under_worked"):
+        return (
+            f"Under-worked: sales worked only {fmt.count(worked)} of {fmt.plural(known, 'lead')} "
+            f"at all in {month_label}; the vendor is not blamed for leads sales did not work."
+        )
     if row.get("execution_limited"):
         if rate_1:
             multiple = fmt.ratio(rate_4 / rate_1) if rate_4 is not None else fmt.NO_VALUE
@@ -63,7 +77,8 @@ def followup_sentence(row: Row, month_label: str) -> str:
             "produced no SQL: the gap is follow-up, not lead quality."
         )
     return (
-        f"Follow-up does not explain the result: leads worked 4+ times convert at "
+        f"Sales worked {fmt.count(worked)} of {fmt.plural(known, 'lead')} at least once; "
+        f"follow-up does not explain the result: leads worked 4+ times convert at "
         f"{fmt.percent(rate_4)}, leads worked once at {fmt.percent(rate_1)}."
     )
 
@@ -121,6 +136,8 @@ def scorecard_context(
         },
         "report_month": report_label,
         "judged_month": judged_label,
+        # SPEC §5: a mature report month is simply judged, never an "early signal"
+        "report_is_judged": judged == month,
         "sql_window_days": fmt.count(window),
         "verdict": {
             "word": verdict["verdict"],
@@ -142,7 +159,8 @@ def scorecard_context(
             {
                 "label": "SQL rate",
                 "value": fmt.percent(mature_row.get("sql_rate")),
-                "note": f"{judged_label} · {fmt.count(mature_row.get('sql'))} SQLs",
+                "note": f"{judged_label} · {fmt.plural(mature_row.get('sql'), 'SQL')} of "
+                f"{fmt.count(mature_row.get('accepted'))} accepted",
             },
             {
                 "label": "Cost per SQL",
@@ -197,6 +215,7 @@ def _kpi_rows(statuses: pl.DataFrame, currency: str) -> list[Row]:
                 "judged_month": fmt.month(status["judged_month"]),
                 "value": fmt.metric_value(metric, status["value"], currency),
                 "status": fmt.status_label(status["status"]),
+                "reason": status.get("reason") or "",
                 "status_css": fmt.status_class(status["status"]),
                 "report_value": (
                     fmt.metric_value(metric, status["report_value"], currency) if downstream else ""
@@ -311,13 +330,46 @@ def followup_section(row: Row, month_label: str) -> dict[str, Any]:
                 "sql_rate": bucket_rate(row, sql, leads, rate),
             }
             for label, leads, sql, rate in ATTEMPT_BUCKETS
-        ],
+        ]
+        + (
+            [
+                {
+                    "label": "unknown (no attempts in the CRM)",
+                    "leads": fmt.count(row.get("attempts_unknown")),
+                    "sql": fmt.NO_VALUE,
+                    "sql_rate": fmt.NO_VALUE,
+                }
+            ]
+            if row.get("attempts_unknown")
+            else []
+        ),
         "facts": [
-            {"label": "Worked 4+ times", "value": fmt.percent(row.get("share_worked_4plus"))},
+            {
+                "label": "Worked at all",
+                "value": _unknown_or(row, fmt.percent(row.get("share_worked"))),
+            },
+            {
+                "label": "Worked 4+ times",
+                "value": _unknown_or(row, fmt.percent(row.get("share_worked_4plus"))),
+            },
+            {
+                "label": "Under-worked",
+                "value": _unknown_or(row, "yes" if row.get("under_worked") else "no")
+                if row
+                else fmt.NO_VALUE,
+            },
             {"label": "SQL rate at 4+ attempts", "value": fmt.percent(row.get("sql_rate_4plus"))},
-            {"label": "SQL deficit", "value": fmt.count(row.get("sql_deficit"))},
+            {
+                "label": "SQL deficit",
+                "value": _unknown_or(row, fmt.decimal(row.get("sql_deficit"))),
+            },
         ],
     }
+
+
+def _unknown_or(row: Row, shown: str) -> str:
+    """A follow-up figure, or "unknown" when the CRM carries no attempts (SPEC §4)."""
+    return "unknown" if row.get("follow_up_unknown") else shown
 
 
 def write_scorecard(
