@@ -264,6 +264,19 @@ def _threshold_grid(
         )
         .drop("month_limit")
     )
+    # the evidence `status_expr` reads; a history written before it was kept judges the point value
+    evidence = {
+        "spend_cents": pl.Int64,
+        "accepted": pl.Int64,
+        "sql_rate_hi": pl.Float64,
+        "evidence_z": pl.Float64,
+        "under_worked": pl.Boolean,
+    }
+    grid = grid.with_columns(
+        pl.lit(None, dtype).alias(column)
+        for column, dtype in evidence.items()
+        if column not in grid.columns
+    )
     early = grid.with_columns(pl.lit(True).alias("mature")).select(status_expr()).to_series()
     order = {metric: i for i, metric in enumerate(THRESHOLD_ORDER)}
     return (

@@ -540,12 +540,20 @@ def test_portfolio_ranks_by_cost_per_sql_with_no_sql_last(frames, tmp_path):
     text = one_line(" ".join(pages))
     league = text[text.index("League table") :]
     assert league.index("Acme Syndication Ltd") < league.index("Beta Webinars GmbH")
-    # Acme July: $33,150.00 of $43,150.00 spend = 76.8%, all 39 SQLs = 100.0%; Beta no SQL: —.
-    assert "1 Acme Syndication Ltd review $33,150.00 39 10.0% $850.00 76.8% 100.0%" in league
-    assert "2 Beta Webinars GmbH replace $10,000.00 0 0.0% — 23.2% 0.0%" in league
-    # Totals row: the portfolio row of July; report month's invoiced risk $2,550 + $2,500.
-    assert "Portfolio $43,150.00 39" in league
-    assert "$5,050.00" in league
+    # Each vendor on its judged month, named on its row (Jul 2026 for both here). Acme July:
+    # $33,150.00 of $43,150.00 judged spend = 76.8%, all 39 SQLs = 100.0%; Beta no SQL: —; then
+    # the report month's spend and invoiced risk.
+    assert (
+        "1 Acme Syndication Ltd review Jul 2026 39 10.0% $850.00 76.8% 100.0% $33,150.00 $2,550.00"
+        in league
+    )
+    assert "2 Beta Webinars GmbH replace Jul 2026 0 0.0% — 23.2% 0.0% $10,000.00 $2,500.00" in league
+    # Totals row: the judged months' SQLs and cost per SQL ($43,150 / 39); the one spend total
+    # of the page is the report month's, as in its tile.
+    assert "Portfolio 39 $1,106.41 100.0% 100.0% $43,150.00 $5,050.00" in league
+    assert "SPEND $43,150.00 Oct 2026" in text
+    # like for like: ranked within each lead type
+    assert "Content syndication 1 Acme Syndication Ltd Jul 2026 31 10.7% $795.16" in text
     assert f"Page 1 of {len(pages)} · as of 2026-11-05 · run r-20261105-test" in one_line(pages[0])
 
 

@@ -25,7 +25,8 @@ PINNED = [
     "grain", "vendor_id", "program_id", "lead_type", "month", "ordered", "delivered", "invalid",
     "accepted", "billable", "over_cap", "sal", "sql", "opportunities", "accounts",
     "accounts_with_sql", "spend_cents", "invoiced_risk_cents", "pipeline_cents", "mature",
-    "execution_limited",
+    "execution_limited", "attempts_unknown", "sql_rate_lo", "sql_rate_hi", "follow_up_unknown",
+    "under_worked",
 ]  # fmt: skip
 
 
