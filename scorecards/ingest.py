@@ -345,9 +345,9 @@ def contract_in_force(programs: pl.DataFrame) -> pl.Expr:
         same = (pl.col("vendor_id") == vendor_id) & (pl.col("program_id") == program_id)
         for index, term in enumerate(listed):
             others = [
-                days_outside(term) < days_outside(other)
+                days_outside(term) <= days_outside(other)  # a tie goes to the earlier term
                 if later > index
-                else days_outside(term) <= days_outside(other)
+                else days_outside(term) < days_outside(other)
                 for later, other in enumerate(listed)
                 if later != index
             ]
