@@ -547,7 +547,9 @@ def test_portfolio_ranks_by_cost_per_sql_with_no_sql_last(frames, tmp_path):
         "1 Acme Syndication Ltd review Jul 2026 39 10.0% $850.00 76.8% 100.0% $33,150.00 $2,550.00"
         in league
     )
-    assert "2 Beta Webinars GmbH replace Jul 2026 0 0.0% — 23.2% 0.0% $10,000.00 $2,500.00" in league
+    assert (
+        "2 Beta Webinars GmbH replace Jul 2026 0 0.0% — 23.2% 0.0% $10,000.00 $2,500.00" in league
+    )
     # Totals row: the judged months' SQLs and cost per SQL ($43,150 / 39); the one spend total
     # of the page is the report month's, as in its tile.
     assert "Portfolio 39 $1,106.41 100.0% 100.0% $43,150.00 $5,050.00" in league
