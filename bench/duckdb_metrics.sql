@@ -13,8 +13,8 @@
 
 WITH
 attributed AS (
-    -- A row belongs to the contract whose term covers its delivery day and lists its program;
-    -- anything else is quarantined and never delivered (§3).
+    -- A row belongs to the vendor's contract that lists its program, in its term or not (§3:
+    -- program ids are unique across contracts, so there is one); anything else is quarantined.
     SELECT
         d.*,
         p.contract_id, p.lead_type, p.cpl_cents, p.sql_window_days, p.dedupe_days,
@@ -25,7 +25,6 @@ attributed AS (
     JOIN programs AS p
       ON p.vendor_id = d.vendor_id
      AND p.program_id = d.program_id
-     AND CAST(d.delivered_at AS DATE) BETWEEN p.term_start AND p.term_end
 ),
 checked AS (
     -- §3, the reasons a lead's own fields decide (1, 5-8); the rest need other rows or the CRM.
@@ -136,7 +135,8 @@ judged AS (
             FALSE
         ) AS junk,
         -- the outcome as of $as_of: CRM events dated after it are ignored (§4)
-        coalesce(r.outcome.attempts, 0) AS attempts,
+        -- no CRM record: 0 attempts; a record without attempts: unknown (null), in no bucket
+        CASE WHEN r.outcome IS NULL THEN 0 ELSE r.outcome.attempts END AS attempts,
         CAST(r.outcome.sal_at AS DATE) AS sal_day,
         CAST(r.outcome.sql_at AS DATE) AS sql_day,
         CAST(r.outcome.opportunity_at AS DATE) AS opportunity_day,
@@ -175,6 +175,7 @@ counted AS (
         count_if(accepted AND sql AND attempts = 1) AS sql_attempts_1,
         count_if(accepted AND sql AND attempts BETWEEN 2 AND 3) AS sql_attempts_2_3,
         count_if(accepted AND sql AND attempts >= 4) AS sql_attempts_4plus,
+        count_if(accepted AND attempts IS NULL) AS attempts_unknown,
         median(sql_day - delivery_day) FILTER (accepted AND sql) AS days_to_sql
     FROM leads
     GROUP BY vendor_id, contract_id, program_id
@@ -214,6 +215,7 @@ totals AS (
         coalesce(c.sql_attempts_1, 0) AS sql_attempts_1,
         coalesce(c.sql_attempts_2_3, 0) AS sql_attempts_2_3,
         coalesce(c.sql_attempts_4plus, 0) AS sql_attempts_4plus,
+        coalesce(c.attempts_unknown, 0) AS attempts_unknown,
         coalesce(c.pipeline_cents, 0) AS pipeline_cents,
         c.days_to_sql
     FROM program_month AS pm
@@ -252,6 +254,7 @@ SELECT
     CAST(sql_attempts_1 AS BIGINT) AS sql_attempts_1,
     CAST(sql_attempts_2_3 AS BIGINT) AS sql_attempts_2_3,
     CAST(sql_attempts_4plus AS BIGINT) AS sql_attempts_4plus,
+    CAST(attempts_unknown AS BIGINT) AS attempts_unknown,
     CAST(spend_cents AS BIGINT) AS spend_cents,
     CAST(invoiced_risk_cents AS BIGINT) AS invoiced_risk_cents,
     CAST(pipeline_cents AS BIGINT) AS pipeline_cents,
