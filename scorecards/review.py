@@ -271,6 +271,7 @@ def _threshold_grid(
         "sql_rate_hi": pl.Float64,
         "evidence_z": pl.Float64,
         "under_worked": pl.Boolean,
+        "failing": pl.Boolean,
     }
     grid = grid.with_columns(
         pl.lit(None, dtype).alias(column)
@@ -293,6 +294,8 @@ def _threshold_grid(
             "value",
             "mature",
             "execution_limited",
+            "accepted",
+            "failing",
             "status",
             "early_status",
         )
@@ -529,7 +532,15 @@ def _recommendation(
                 f"Early signal: {label} is {against} in {months_phrase(early)}{gap_note}; "
                 "not judged until the SQL window of those months closes."
             )
-        if status == "at_risk":
+        failing = grid.filter(pl.col("metric") == row["metric"], pl.col("month") == judged_at)
+        if status == "at_risk" and failing.height and failing["failing"].fill_null(False).item():
+            leads = failing["accepted"].item()
+            cautions.append(
+                f"{label} at risk in {fmt.month(judged_at)}: "
+                f"{_value_in(grid, row['metric'], str(judged_at), currency)} is {against} "
+                f"on {fmt.plural(leads, 'lead')}: not conclusive, so not a breach."
+            )
+        elif status == "at_risk":
             cautions.append(
                 f"{label} at risk in {fmt.month(judged_at)}: "
                 f"{_value_in(grid, row['metric'], str(judged_at), currency)} is within 10% of "
