@@ -65,7 +65,8 @@ class HistoryStore:
                 self.metrics_uri,
                 mode="overwrite",
                 storage_options=self.storage_options,
-                delta_write_options={"predicate": predicate},
+                # a history kept before new metrics columns were added takes them on (null there)
+                delta_write_options={"predicate": predicate, "schema_mode": "merge"},
             )
 
     def metrics(self, months: list[str] | None = None) -> pl.DataFrame:

@@ -5,11 +5,13 @@ delivered nothing is `no deliveries received`, never judged on zeros. Hand-compu
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from scorecards.documents.scorecard import followup_sentence
+from scorecards.history import HistoryStore
 from scorecards.ingest import contract_in_force
 from scorecards.verdicts import NO_DELIVERIES
 from tests.test_metrics import contract, lead, many, metrics_of, program_frame, row
@@ -152,3 +154,14 @@ def test_a_vendor_in_force_that_delivered_nothing_is_no_deliveries_received() ->
         "No deliveries received in Oct 2026 although contract ACME-2026 is in force: "
         "the vendor is not judged on zeros."
     )
+
+
+def test_a_history_kept_before_the_evidence_columns_takes_them_on(tmp_path: Path) -> None:
+    store = HistoryStore(str(tmp_path / "history"))
+    old = pl.DataFrame({"month": ["2026-09"], "vendor_id": ["acme"], "sql": [3]})
+    store.replace_month(old, "2026-09")
+    new = old.with_columns(month=pl.lit("2026-10"), sql_rate_hi=pl.lit(0.2))
+    store.replace_month(new, "2026-10")
+    kept = store.metrics().sort("month")
+    assert kept["month"].to_list() == ["2026-09", "2026-10"]
+    assert kept["sql_rate_hi"].to_list() == [None, 0.2]
