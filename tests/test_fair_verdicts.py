@@ -165,3 +165,51 @@ def test_a_history_kept_before_the_evidence_columns_takes_them_on(tmp_path: Path
     kept = store.metrics().sort("month")
     assert kept["month"].to_list() == ["2026-09", "2026-10"]
     assert kept["sql_rate_hi"].to_list() == [None, 0.2]
+
+
+def test_the_scorecard_of_a_vendor_that_delivered_nothing_says_so_and_judges_nothing(
+    tmp_path: Path,
+) -> None:
+    from pypdf import PdfReader
+
+    from scorecards.documents.scorecard import write_scorecard
+    from scorecards.metrics import months_between, vendor_month_metrics
+    from scorecards.verdicts import threshold_history, threshold_statuses, vendor_verdicts
+
+    c = contract(programs=(("p1", "content_syndication", "85.00", 10),), thresholds=THRESHOLDS)
+    as_of = date(2026, 11, 5)
+    months = months_between("2026-07", "2026-10")
+    leads = pl.DataFrame(many(10, JULY)).with_columns(
+        pl.lit(None, pl.String).alias("primary_reason")
+    )
+    metrics = vendor_month_metrics(leads, program_frame(c), months, as_of)
+    history = threshold_history(metrics, [c], months)
+    statuses = threshold_statuses(history, [c], "2026-10", as_of)
+    verdicts = vendor_verdicts(history, statuses, [c], "2026-10", as_of)
+    run = {"run_id": "r-test", "as_of": as_of, "month": "2026-10"}
+    path = write_scorecard("acme", "2026-10", metrics, statuses, verdicts, leads, run, tmp_path)
+    text = " ".join(" ".join(p.extract_text() or "" for p in PdfReader(path).pages).split())
+    assert "NO DELIVERIES RECEIVED" in text.upper()
+    assert "No deliveries received in Oct 2026 although contract ACME-2026 is in force" in text
+    assert "breach" not in text.replace("never a breach", "").replace("is a breach only", "")
+
+
+def test_an_out_of_term_delivery_is_judged_and_makes_a_later_re_delivery_a_duplicate(
+    tmp_path: Path,
+) -> None:
+    from tests.test_ingest import HEADER
+    from tests.test_ingest import run as run_month
+
+    files: dict[str, str | bytes] = {
+        "acme/early.csv": f"{HEADER}\nacme-cs,L1,2025-12-20T09:00:00Z,jane@corp.com\n",
+        "acme/jan.csv": f"{HEADER}\nacme-cs,L2,2026-01-10T09:00:00Z,jane@corp.com\n",
+    }
+    result = run_month(tmp_path, files, month="2026-01")
+    assert result.quarantine.height == 0
+    leads = result.leads.sort("delivered_at")
+    assert leads.select("vendor_lead_id", "contract_id", "status", "primary_reason").rows() == [
+        ("L1", "ACME-2026", "accepted", None),
+        ("L2", "ACME-2026", "invalid", "duplicate"),  # 21 days after the December delivery
+    ]
+    december = row(result.metrics, "program", "2025-12")
+    assert (december["ordered"], december["accepted"], december["over_cap"]) == (0, 1, 1)
