@@ -194,9 +194,16 @@ def test_bad_value_in_an_export_is_quarantined_under_its_own_header(tmp_path: Pa
         .alias("lifecyclestage"),
     )
     result = read_crm(write_folder(tmp_path, {"hubspot.csv": exported}))
-    assert result.crm.height == outcomes().height - 2
+    # an unreadable date quarantines its row; an unmapped stage keeps the row (its lead status,
+    # NEW, still gives it a status) and is reported
+    assert result.crm.height == outcomes().height - 1
     bad = result.quarantine.select("source_line", "field").rows()
-    assert bad == [(2, "lifecyclestage"), (7, "hs_lifecyclestage_salesqualifiedlead_date")]
+    assert bad == [(7, "hs_lifecyclestage_salesqualifiedlead_date")]
+    banana = result.crm.filter(pl.col("crm_id") == "101").row(0, named=True)
+    assert banana["status"] == "open" and banana["attempts"] == 0
+    assert [(u["column"], u["value"], u["rows"]) for u in result.unmapped_values] == [
+        ("lifecyclestage", "banana", 1)
+    ]
 
 
 def test_unknown_header_is_one_quarantine_row_and_the_rest_goes_on(tmp_path: Path) -> None:
@@ -208,7 +215,7 @@ def test_unknown_header_is_one_quarantine_row_and_the_rest_goes_on(tmp_path: Pat
     row = result.quarantine.row(0, named=True)
     assert row["source_file"] == "crm/mystery.csv"
     assert row["source_line"] is None
-    assert row["error"].startswith("crm/mystery.csv: the header matches no CRM format")
+    assert row["error"].startswith("crm/mystery.csv: the header matches no CRM export: expected")
     assert json.loads(row["raw"]) == {"header": ["Name", "Stage Reached"]}
     mystery = next(f for f in result.files if f.path == "crm/mystery.csv")
     assert mystery.rows == 2
@@ -230,18 +237,21 @@ def test_email_is_trimmed_and_lower_cased_and_offsets_become_utc(tmp_path: Path)
     assert crm["attempts"].to_list() == [None, 3]
 
 
-def test_unknown_status_and_negative_attempts_are_quarantined(tmp_path: Path) -> None:
+def test_unknown_status_keeps_the_row_and_negative_attempts_are_quarantined(
+    tmp_path: Path,
+) -> None:
     folder = write_text(
         tmp_path,
         "o.csv",
         "email,status,attempts\na@x.com,maybe,1\nb@x.com,open,-2\nc@x.com,won,4\n",
     )
     result = read_crm(folder)
-    assert result.crm["email"].to_list() == ["c@x.com"]
-    assert result.quarantine.select("source_line", "field").rows() == [
-        (2, "status"),
-        (3, "attempts"),
+    assert result.crm.select("email", "status", "attempts").rows() == [
+        ("a@x.com", None, 1),
+        ("c@x.com", "won", 4),
     ]
+    assert result.quarantine.select("source_line", "field").rows() == [(3, "attempts")]
+    assert [(u["value"], u["rows"]) for u in result.unmapped_values] == [("maybe", 1)]
 
 
 def test_empty_folder_gives_empty_typed_frames(tmp_path: Path) -> None:
