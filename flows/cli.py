@@ -98,10 +98,12 @@ def user_errors() -> Iterator[None]:
 def _preflight(data: Path, contracts: Path, vendor: str | None = None) -> None:
     """Refuse a bad contract before any flow starts (SPEC §9: nothing runs on it)."""
     from scorecards.contracts import load_contracts
+    from scorecards.crm import MAPPING_FILE, load_crm_mapping
 
     folder_arg(contracts, "--contracts")
     folder_arg(data, "--data")
     portfolio = load_contracts(contracts)
+    load_crm_mapping(contracts / MAPPING_FILE)  # a bad CRM mapping stops the run like a contract
     if vendor is not None and vendor not in portfolio.vendor_ids:
         known = ", ".join(sorted(portfolio.vendor_ids))
         raise UserError(f"no contract names vendor '{vendor}' (known vendors: {known})")
@@ -174,7 +176,9 @@ def run(
         ),
     )
     _print_summary(summary)
-    if summary.get("failed") or not summary["balanced"]:
+    for sentence in [*summary.get("crm_unmapped", []), *summary.get("crm_unknown", [])]:
+        errors.print(f"[yellow]CRM:[/] {sentence}", highlight=False, soft_wrap=True)
+    if summary.get("failed") or not summary["balanced"] or summary.get("crm_unknown"):
         raise typer.Exit(1)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from scorecards.contracts import contract_problems, load_contracts
-from scorecards.crm import read_crm
+from scorecards.crm import MAPPING_FILE, CrmInput, read_crm
 from scorecards.ingest import read_deliveries, read_suppression
 
 # The claims sweep runs weekly by default (SPEC §6); a shorter claim window can lapse between sweeps.
@@ -34,6 +34,24 @@ def window_warnings(contracts: list, sweep_days: int = DEFAULT_SWEEP_DAYS) -> li
     ]
 
 
+def add_crm_recognition(report: CheckReport, crm: CrmInput) -> None:
+    """Per CRM file, the form recognised, each canonical column with the header it came from and
+    the columns ignored; every value the CRM mapping does not map and every outcome column empty
+    on every row are problems (SPEC §2.3: never a silent loss, no silent zero)."""
+    for file in crm.recognition:
+        if file.get("form") is None:
+            continue  # an unrecognised file is a quarantine row, listed with the others
+        columns = ", ".join(f"{column} <- '{header}'" for column, header in file["columns"].items())
+        ignored = ", ".join(f"'{h}'" for h in file["ignored"]) or "none"
+        footer = f"; {file['footer_lines']} footer line(s) not read" if file["footer_lines"] else ""
+        report.lines.append(
+            f"{file['file']}: {file['form']}, dates in {file['time_zone']} "
+            f"(mapping: {file['mapping']}); columns: {columns}; ignored: {ignored}{footer}."
+        )
+    report.problems += [u["sentence"] for u in crm.unmapped_values]
+    report.problems += [u["sentence"] for u in crm.unknown_columns]
+
+
 def check_inputs(
     data: Path, contracts_dir: Path, sweep_days: int = DEFAULT_SWEEP_DAYS
 ) -> CheckReport:
@@ -48,7 +66,8 @@ def check_inputs(
     )
     report.warnings += window_warnings(portfolio.contracts, sweep_days)
     ingested = read_deliveries(data / "deliveries", portfolio)
-    crm = read_crm(data / "crm")
+    crm = read_crm(data / "crm", contracts_dir / MAPPING_FILE)
+    add_crm_recognition(report, crm)
     _, suppression_files, suppression_problems = read_suppression(data / "suppression")
     quarantine = pl.concat(
         [

@@ -9,11 +9,12 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from scorecards.contracts import Portfolio, load_contracts
-from scorecards.crm import crm_plan, read_crm
+from scorecards.crm import MAPPING_FILE, crm_plan, read_crm
 from scorecards.engine import ENGINE
 from scorecards.ingest import (
     Ingested,
@@ -46,6 +47,7 @@ class Inputs:
     quarantine: pl.DataFrame
     files: list[FileRead] = field(default_factory=list)
     file_kinds: dict[str, str] = field(default_factory=dict)
+    crm_report: dict[str, Any] = field(default_factory=dict)  # CrmInput.report(): run.json "crm"
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def read_inputs(data_dir: Path, contracts_dir: Path) -> Inputs:
     """Contracts first (a bad one stops everything), then deliveries, CRM and suppression."""
     portfolio = load_contracts(contracts_dir)
     ingested: Ingested = read_deliveries(data_dir / "deliveries", portfolio)
-    crm_input = read_crm(data_dir / "crm")
+    crm_input = read_crm(data_dir / "crm", contracts_dir / MAPPING_FILE)
     suppression, suppression_files, suppression_problems = read_suppression(
         data_dir / "suppression"
     )
@@ -94,6 +96,7 @@ def read_inputs(data_dir: Path, contracts_dir: Path) -> Inputs:
         quarantine=quarantine,
         files=[*ingested.files, *crm_input.files, *suppression_files],
         file_kinds=kinds,
+        crm_report=crm_input.report(),
     )
 
 

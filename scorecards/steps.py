@@ -50,15 +50,25 @@ FRAMES = {
 class RunInfo:
     """What a document needs to know about its run."""
 
-    def __init__(self, run_id: str, as_of: date, month: str) -> None:
+    def __init__(
+        self, run_id: str, as_of: date, month: str, crm_unknown: list[str] | None = None
+    ) -> None:
         self.run_id, self.as_of, self.month = run_id, as_of, month
+        # SPEC §2.3 "no silent zero": the figures the CRM left unknown, one sentence each
+        self.crm_unknown = crm_unknown or []
 
     def as_dict(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "as_of": self.as_of, "month": self.month}
+        return {
+            "run_id": self.run_id,
+            "as_of": self.as_of,
+            "month": self.month,
+            "crm_unknown": self.crm_unknown,
+        }
 
 
 def _run(staged: dict[str, Any]) -> RunInfo:
-    return RunInfo(staged["run_id"], date.fromisoformat(staged["as_of"]), staged["month"])
+    unknown = [u["document"] for u in staged.get("crm", {}).get("unknown_columns", [])]
+    return RunInfo(staged["run_id"], date.fromisoformat(staged["as_of"]), staged["month"], unknown)
 
 
 def _frame(staged: dict[str, Any], name: str) -> pl.DataFrame:
@@ -90,6 +100,7 @@ def compute_and_stage(
         "quarantined": result.quarantine.height,
         "files": [f.__dict__ for f in result.files],
         "balanced": bool(result.reconciliation["balanced"].all()),
+        "crm": inputs.crm_report,
     }
 
 
@@ -167,7 +178,7 @@ def publish(staged: dict[str, Any], documents: dict[str, Any]) -> dict[str, Any]
         files=files,
         reconciliation=reconciliation,
         folder=staging.folder,
-        extra={"documents": documents},
+        extra={"documents": documents, "crm": staged.get("crm", {})},
     )
     write_run_json(record, staging.folder / "run.json")
     final = publish_folder(staging)
@@ -199,6 +210,8 @@ def publish(staged: dict[str, Any], documents: dict[str, Any]) -> dict[str, Any]
         "leads": staged["leads"],
         "quarantined": staged["quarantined"],
         "balanced": staged["balanced"],
+        "crm_unknown": [u["sentence"] for u in staged.get("crm", {}).get("unknown_columns", [])],
+        "crm_unmapped": [u["sentence"] for u in staged.get("crm", {}).get("unmapped_values", [])],
         "claim_lines": lines.height,
         "documents": documents,
         "verdicts": verdicts.select("vendor_id", "verdict", "reason").to_dicts(),

@@ -165,6 +165,10 @@ def unknown_columns(name: str, good: pl.DataFrame, m: FileMapping) -> list[dict[
                 "file": name,
                 "column": column,
                 "figures": figures,
+                "document": (
+                    f"{figures[0].upper()}{figures[1:]} are unknown, not zero: the CRM export "
+                    f"{name} has no {things}."
+                ),
                 "sentence": (
                     f"{name}: the CRM export has no {things} ({why}), so {figures} are "
                     f"unknown, not zero; export them (docs/CRM.md) or name their column in "

@@ -131,6 +131,7 @@ def portfolio_context(
             "as_of": fmt.day(run["as_of"]),
             "run_id": str(run["run_id"]),
         },
+        "crm_unknown": list(run.get("crm_unknown") or []),  # SPEC §2.3 "no silent zero"
         "report_month": report_label,
         "judged_month": judged_label,
         "tiles": [

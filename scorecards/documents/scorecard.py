@@ -129,6 +129,7 @@ def scorecard_context(
             "as_of": fmt.day(run["as_of"]),
             "run_id": str(run["run_id"]),
         },
+        "crm_unknown": list(run.get("crm_unknown") or []),  # SPEC §2.3 "no silent zero"
         "vendor": {
             "id": vendor_id,
             "name": verdict["vendor_name"],
