@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
-from pydantic_core import PydanticCustomError
 
 from scorecards.contracts import (
     _ContractLoader,
     _field_path,
+    _invalid,
     _line_at,
     _node_at,
     _sentence,
@@ -62,27 +62,21 @@ def _time_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise PydanticCustomError(
-            "contract_value",
-            "must be an IANA time zone such as UTC, Europe/Berlin or America/New_York",
+        raise _invalid(
+            "must be an IANA time zone such as UTC, Europe/Berlin or America/New_York"
         ) from None
     return value
 
 
 def _reason(value: str) -> str:
     if not re.fullmatch(r"[a-z][a-z0-9_]*", value):
-        raise PydanticCustomError(
-            "contract_value",
-            "must be a reason in lower case with underscores, like no_such_person",
-        )
+        raise _invalid("must be a reason in lower case with underscores, like no_such_person")
     return value
 
 
 def _headers(value: list[str]) -> list[str]:
     if not value or any(not h.strip() for h in value):
-        raise PydanticCustomError(
-            "contract_value", "must list at least one header, none of them empty"
-        )
+        raise _invalid("must list at least one header, none of them empty")
     return value
 
 
