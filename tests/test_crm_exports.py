@@ -371,3 +371,19 @@ def test_a_stage_date_column_empty_on_every_row_is_named(tmp_path: Path) -> None
         "its column 'hs_v2_date_entered_salesqualifiedlead' is empty on every row"
         in (only["sentence"])
     )
+
+
+def test_a_lead_status_is_unmapped_only_where_it_decides_the_status(tmp_path: Path) -> None:
+    folder = tmp_path / "data" / "crm"
+    folder.mkdir(parents=True)
+    # "Meeting Booked" behind an SQL stage decides nothing; behind a Lead stage it does
+    (folder / "hs.csv").write_text(
+        "Record ID,Email,Create Date,Lifecycle Stage,Lead Status,Number of Sales Activities,"
+        "Date entered 'Sales Qualified Lead (Lifecycle Stage Pipeline)'\n"
+        "1,a@x.com,2026-07-01 10:00,Sales Qualified Lead,Meeting Booked,3,2026-07-05 10:00\n"
+        "2,b@x.com,2026-07-01 10:00,Lead,Meeting Booked,1,\n"
+        "3,c@x.com,2026-07-01 10:00,Lead,Meeting Booked,2,\n"
+    )
+    result = read_crm(folder)
+    assert result.crm.sort("crm_id")["status"].to_list() == ["sql", None, None]
+    assert [(u["value"], u["rows"]) for u in result.unmapped_values] == [("Meeting Booked", 2)]

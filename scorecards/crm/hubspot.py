@@ -111,10 +111,11 @@ def map_hubspot(m: FileMapping, mapping: CrmMapping) -> None:
     # lead status does
     stages, statuses = hubspot.lifecycle_stages, hubspot.lead_statuses
     lifecycle = m.code("lifecycle stage", header.get("lifecycle_stage"), stages)
-    lead_status = mapped_status(
-        m.code("lead status", header.get("lead_status"), statuses), statuses
-    )
+    lead_key = m.code("lead status", header.get("lead_status"), statuses)
+    lead_status = mapped_status(lead_key, statuses)
     decided = mapped_status(lifecycle, stages)
+    # a lead status only counts as unmapped where the lifecycle stage leaves the status to it
+    m.decide_later(header.get("lead_status"), decided.is_null())
     if header.get("lifecycle_stage") or header.get("lead_status"):
         m.sources["status"] = header.get("lifecycle_stage") or header.get("lead_status") or ""
     early_stages = sorted(k for k, v in stages.items() if v is None)
@@ -126,7 +127,7 @@ def map_hubspot(m: FileMapping, mapping: CrmMapping) -> None:
         .then(decided)
         .when(lead_status.is_not_null())
         .then(lead_status)
-        .when(lifecycle.is_in(early_stages))
+        .when(lifecycle.is_in(early_stages) & lead_key.is_null())  # an early stage, no lead status
         .then(pl.lit("open")),
     )
 

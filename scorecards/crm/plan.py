@@ -52,8 +52,9 @@ class FileMapping:
         self.columns: dict[str, pl.Expr] = {}
         self.checks: list[tuple[str, pl.Expr, pl.Expr, str]] = []
         self.sources: dict[str, str] = {}  # canonical (or helper) column -> header it came from
-        # code columns whose values go through a mapping: (role, header, keys the mapping knows)
-        self.codes: list[tuple[str, str, frozenset[str]]] = []
+        # code columns whose values go through a mapping: (role, header, keys the mapping knows,
+        # the rows where the value decides the status)
+        self.codes: list[tuple[str, str, frozenset[str], pl.Expr]] = []
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.strip().lower())
@@ -98,12 +99,26 @@ class FileMapping:
             .replace_strict(distinct["raw"], distinct["word"], default=None, return_dtype=pl.String)
         )
 
-    def code(self, role: str, header: str | None, values: Mapping[str, str | None]) -> pl.Expr:
+    def code(
+        self,
+        role: str,
+        header: str | None,
+        values: Mapping[str, str | None],
+        decides: pl.Expr | None = None,
+    ) -> pl.Expr:
         """A picklist column's key (`value_key`), remembered with the keys `values` maps so an
-        unmapped value can be reported with its row count (reading.unmapped_values)."""
+        unmapped value can be reported with its row count (reading.unmapped_values); `decides`
+        limits the count to the rows where this column decides the status."""
         if header is not None:
-            self.codes.append((role, header, frozenset(values)))
+            rows = pl.lit(True) if decides is None else decides
+            self.codes.append((role, header, frozenset(values), rows))
         return self.word(header, value_key)
+
+    def decide_later(self, header: str | None, decides: pl.Expr) -> None:
+        """Set `decides` of an already registered code column (it may depend on later ones)."""
+        self.codes = [
+            (role, h, known, decides if h == header else d) for role, h, known, d in self.codes
+        ]
 
     def timestamp(self, header: str | None, formats: tuple[str, ...], parser: Parser) -> pl.Expr:
         """A datetime column in UTC: the first of `formats` that reads every value of the

@@ -115,9 +115,10 @@ def unmapped_values(name: str, raw: pl.DataFrame, m: FileMapping) -> list[dict[s
     """Every picklist value of the file that no mapping line covers, with its row count: such a
     row keeps its other outcomes but has no status (or stage) until the mapping names it."""
     found: list[dict[str, Any]] = []
-    for role, header, known in m.codes:
+    for role, header, known, decides in m.codes:
         counts = (
             raw.lazy()
+            .filter(decides)
             .select(pl.col(header).cast(pl.String).str.strip_chars().alias("value"))
             .filter(pl.col("value").is_not_null() & (pl.col("value") != ""))
             .group_by("value")

@@ -150,8 +150,10 @@ def map_salesforce(m: FileMapping, mapping: CrmMapping) -> None:
         if header.get("converted_at") is not None:
             m.sources["sql_at"] = header["converted_at"] or ""
 
+    # a converted lead's status comes from its stage: its Lead Status is never "unmapped"
     lead_status = mapped_status(
-        m.code("lead status", header.get("lead_status"), sf.lead_statuses), sf.lead_statuses
+        m.code("lead status", header.get("lead_status"), sf.lead_statuses, ~converted),
+        sf.lead_statuses,
     )
     m.take(
         "status",
