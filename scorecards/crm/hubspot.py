@@ -24,7 +24,7 @@ from scorecards.crm.plan import (
     FileMapping,
     whole_number,
 )
-from scorecards.crm.values import disqualified_reason, mapped_status
+from scorecards.crm.values import mapped_status, take_identity_and_attempts
 from scorecards.crm.writing import amount_text, canonical, text, utc_text
 
 DATETIME_FORMAT = "%Y-%m-%d %H:%M"
@@ -93,18 +93,12 @@ def map_hubspot(m: FileMapping, mapping: CrmMapping) -> None:
     header: dict[str, str | None] = {
         str(role): m.find(role, heads) for role, heads in hubspot.columns.items()
     }
-    for name in ("crm_id", "vendor_id", "vendor_lead_id"):
-        m.take(name, m.text(header.get(name)))
-    m.take("email", m.text(header.get("email")).str.to_lowercase())
-    m.take("attempts", m.parsed(header.get("attempts"), whole_number, WHOLE_WORDS))
+    take_identity_and_attempts(m, header, mapping)
     for name in ("created_at", "sal_at", "sql_at", "opportunity_at", "won_at"):
         m.take(name, m.timestamp(header.get(name), FORMATS, parsing.utc_datetime))
     m.take(
         "opportunity_amount",
         m.parsed(header.get("opportunity_amount"), parsing.decimal_number, NUMBER_WORDS),
-    )
-    m.take(
-        "disqualified_reason", disqualified_reason(m, header.get("disqualified_reason"), mapping)
     )
 
     # status: the lifecycle stage decides from SQL on; before that (a stage mapped to null) the

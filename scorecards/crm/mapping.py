@@ -28,22 +28,11 @@ from scorecards.contracts import (
     _sentence,
     _shape_problems,
 )
+from scorecards.crm.schema import Status
 from scorecards.errors import UserError
 
 MAPPING_FILE = "crm-mapping.yaml"
 """The user's mapping, beside the contracts (a reserved name the contract loader skips)."""
-
-Status = Literal[
-    "open",
-    "working",
-    "nurture",
-    "unresponsive",
-    "disqualified",
-    "sql",
-    "opportunity",
-    "won",
-    "lost",
-]
 
 
 def key(value: str) -> str:

@@ -16,12 +16,10 @@ from scorecards.crm.mapping import CrmMapping
 from scorecards.crm.plan import (
     BOOLEAN_WORDS,
     NUMBER_WORDS,
-    WHOLE_WORDS,
     FileMapping,
     value_key,
-    whole_number,
 )
-from scorecards.crm.values import disqualified_reason, mapped_status
+from scorecards.crm.values import mapped_status, take_identity_and_attempts
 from scorecards.crm.writing import amount_text, canonical, text, utc_text
 
 DATETIME_FORMAT = "%-m/%-d/%Y %-I:%M %p"
@@ -113,13 +111,7 @@ def map_salesforce(m: FileMapping, mapping: CrmMapping) -> None:
     header: dict[str, str | None] = {
         str(role): m.find(role, heads) for role, heads in sf.columns.items()
     }
-    for name in ("crm_id", "vendor_id", "vendor_lead_id"):
-        m.take(name, m.text(header.get(name)))
-    m.take("email", m.text(header.get("email")).str.to_lowercase())
-    m.take("attempts", m.parsed(header.get("attempts"), whole_number, WHOLE_WORDS))
-    m.take(
-        "disqualified_reason", disqualified_reason(m, header.get("disqualified_reason"), mapping)
-    )
+    take_identity_and_attempts(m, header, mapping)
     m.take("created_at", m.timestamp(header.get("created_at"), FORMATS, _datetime))
     m.take("sal_at", m.timestamp(header.get("sal_at"), FORMATS, _datetime))
     m.take("opportunity_amount", m.parsed(header.get("opportunity_amount"), _amount, NUMBER_WORDS))

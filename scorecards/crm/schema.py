@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 import polars as pl
 
@@ -30,7 +30,7 @@ CRM_SCHEMA: dict[str, pl.DataType] = {
 }
 """The canonical CRM columns and dtypes, in order (DESIGN.md "crm")."""
 
-STATUSES = (
+Status = Literal[
     "open",
     "working",
     "nurture",
@@ -40,7 +40,8 @@ STATUSES = (
     "opportunity",
     "won",
     "lost",
-)
+]
+STATUSES: tuple[str, ...] = get_args(Status)
 
 QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
     "source_file": pl.String(),

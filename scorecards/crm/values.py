@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import polars as pl
 
 from scorecards.crm.mapping import CrmMapping
-from scorecards.crm.plan import FileMapping, value_key
+from scorecards.crm.plan import WHOLE_WORDS, FileMapping, value_key, whole_number
 
 
 def mapped_status(keys: pl.Expr, values: Mapping[str, str | None]) -> pl.Expr:
@@ -31,3 +31,16 @@ def disqualified_reason(m: FileMapping, header: str | None, mapping: CrmMapping)
         return pl.coalesce(named, snake) if labels else snake
 
     return m.word(header, normalised).replace("", None)
+
+
+def take_identity_and_attempts(
+    m: FileMapping, header: Mapping[str, str | None], mapping: CrmMapping
+) -> None:
+    """The columns both export readers take the same way, from the headers the mapping found."""
+    for name in ("crm_id", "vendor_id", "vendor_lead_id"):
+        m.take(name, m.text(header.get(name)))
+    m.take("email", m.text(header.get("email")).str.to_lowercase())
+    m.take("attempts", m.parsed(header.get("attempts"), whole_number, WHOLE_WORDS))
+    m.take(
+        "disqualified_reason", disqualified_reason(m, header.get("disqualified_reason"), mapping)
+    )
