@@ -33,7 +33,12 @@ from scorecards.metrics import (
 )
 from scorecards.readers import FileRead, scan_parquet_input
 from scorecards.schemas import QUARANTINE_SCHEMA, Leads, failures_as_quarantine
-from scorecards.verdicts import threshold_history, threshold_statuses, vendor_verdicts
+from scorecards.verdicts import (
+    UNKNOWN_WITHOUT,
+    threshold_history,
+    threshold_statuses,
+    vendor_verdicts,
+)
 
 
 @dataclass(frozen=True)
@@ -183,7 +188,9 @@ def compute_month(inputs: Inputs, month: str, as_of: date) -> MonthResult:
     months = months_between(str(first), month)
     contracts = inputs.portfolio.contracts
     metrics = vendor_month_metrics(leads, inputs.portfolio.program_frame(), months, as_of)
-    history = threshold_history(metrics, contracts, months)
+    missing = {u["column"] for u in inputs.crm_report.get("unknown_columns", [])}
+    unknown = frozenset(m for column in missing for m in UNKNOWN_WITHOUT.get(column, ()))
+    history = threshold_history(metrics, contracts, months, unknown)
     statuses = threshold_statuses(history, contracts, month, as_of)
     verdicts = vendor_verdicts(history, statuses, contracts, month, as_of)
     return MonthResult(

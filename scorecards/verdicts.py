@@ -150,12 +150,21 @@ FACTS = [
 ]
 
 
+# SPEC §2.3 "no silent zero": the thresholds a CRM outcome column decides; when the CRM export
+# leaves that column empty on every row, their figures are unknown and never judged.
+UNKNOWN_WITHOUT = {"sql_at": ("sql_rate", "cost_per_sql")}
+
+
 def threshold_history(
-    metrics: pl.DataFrame, contracts: list[Any], months: list[str]
+    metrics: pl.DataFrame,
+    contracts: list[Any],
+    months: list[str],
+    unknown_metrics: frozenset[str] = frozenset(),
 ) -> pl.DataFrame:
     """Grain: vendor × threshold × month: each month in `months` the contract's term covers, and
     each month with deliveries attributed to the contract outside its term (SPEC §3: judged like
-    any other)."""
+    any other). A metric in `unknown_metrics` (its CRM outcome column is missing) has no value and
+    status `no_data` with `unknown` set, never a breach on zeros."""
     calendar = pl.DataFrame({"month": months}, schema={"month": pl.String}).with_columns(
         pl.col("month").str.to_date("%Y-%m").alias("_start")
     )
@@ -182,10 +191,12 @@ def threshold_history(
         .filter(in_term | pl.col("_attributed").fill_null(False))
         .join(values, on=["vendor_id", "month", "metric"], how="left")
         .join(facts, on=["vendor_id", "month"], how="left")
+        .with_columns(pl.col("metric").is_in(sorted(unknown_metrics)).alias("unknown"))
         .with_columns(
-            status_expr().alias("status"),
-            _failing_and_conclusive()[1].alias("failing"),
-            _failing_and_conclusive()[2].alias("conclusive"),
+            pl.when("unknown").then(None).otherwise("value").alias("value"),
+            pl.when("unknown").then(pl.lit("no_data")).otherwise(status_expr()).alias("status"),
+            (~pl.col("unknown") & _failing_and_conclusive()[1]).alias("failing"),
+            (~pl.col("unknown") & _failing_and_conclusive()[2]).alias("conclusive"),
         )
         .select(
             "vendor_id",
@@ -200,6 +211,7 @@ def threshold_history(
             "mature",
             "failing",
             "conclusive",
+            "unknown",
             "status",
         )
         .sort("vendor_id", "metric", "month")
@@ -284,6 +296,7 @@ def threshold_statuses(
                 "mature",
                 "failing",
                 "conclusive",
+                "unknown",
                 "status",
             ),
             on=[*keys, "judged_month"],
@@ -320,6 +333,7 @@ def threshold_statuses(
         "mature",
         "failing",
         "conclusive",
+        pl.col("unknown").fill_null(False),
         "_silent",
     ).sort("vendor_id", "kind", "metric", descending=[False, True, False])
     by_id = {c.contract_id: c for c in in_force}
@@ -417,6 +431,11 @@ def status_reason(row: dict[str, Any], contract: Any) -> str:
     if month is None:
         return f"{label}: no mature month yet, not judged."
     when = formatting.month(month)
+    if row.get("unknown"):
+        return (
+            f"{label}: unknown in {when}, not judged: the CRM export has no SQL dates, so SQLs "
+            "cannot be counted (docs/CRM.md)."
+        )
     if status == "no_data" or (row["value"] is None and not row["failing"]):
         why = (
             "nothing ordered"

@@ -113,3 +113,15 @@ def test_a_hubspot_export_without_stage_dates_exits_1_and_the_scorecard_says_so(
         "export crm/contacts.csv has no SQL dates."
     ) in scorecard
     assert "Figures the CRM left unknown" in pdf_text(out / "portfolio.pdf")
+    # ... and no vendor is judged on the zeros: SQL rate and cost per SQL are unknown, not breached
+    statuses = pl.read_parquet(out / "statuses.parquet").filter(
+        pl.col("metric").is_in(["sql_rate", "cost_per_sql"])
+    )
+    assert statuses.height > 0
+    assert set(statuses["status"]) == {"no_data"}
+    assert statuses["unknown"].all()
+    assert statuses["value"].is_null().all()
+    verdicts = pl.read_parquet(out / "verdicts.parquet")
+    assert "replace" not in set(verdicts["verdict"])
+    assert not verdicts["reason"].str.contains("SQL rate").any()
+    assert "SQL rate: unknown in" in scorecard
