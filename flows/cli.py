@@ -104,6 +104,14 @@ def _preflight(data: Path, contracts: Path, vendor: str | None = None) -> None:
         raise UserError(f"no contract names vendor '{vendor}' (known vendors: {known})")
 
 
+def _profile_api_url() -> str | None:
+    """PREFECT_API_URL as saved in the active Prefect profile (`prefect config set ...`)."""
+    from prefect.settings import PREFECT_API_URL, load_current_profile
+
+    value = load_current_profile().settings.get(PREFECT_API_URL)
+    return str(value) if value else None
+
+
 def _with_progress(message: str, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     with console.status(message, spinner="dots"):
         return work()
@@ -297,7 +305,7 @@ def serve(
     """
     with user_errors():
         _preflight(data, contracts)
-        api_url = os.environ.get("PREFECT_API_URL")
+        api_url = os.environ.get("PREFECT_API_URL") or _profile_api_url()
         if not api_url:
             raise UserError(
                 "schedules need a Prefect server, and the temporary one runs no scheduler: start "
