@@ -112,6 +112,21 @@ def _profile_api_url() -> str | None:
     return str(value) if value else None
 
 
+def _configured_server_answers() -> None:
+    """With PREFECT_API_URL set (the environment or the profile), every flow runs against that
+    server: when it does not answer, say so in one sentence instead of Prefect's traceback."""
+    api_url = os.environ.get("PREFECT_API_URL") or _profile_api_url()
+    if api_url is None:
+        return
+    from flows.deployments import server_answers
+
+    if not server_answers(api_url, wait_seconds=0):
+        raise UserError(
+            f"no Prefect server answers at PREFECT_API_URL={api_url}: start it ('make server' or "
+            "'uv run prefect server start'), or unset PREFECT_API_URL to use a temporary one"
+        )
+
+
 def _with_progress(message: str, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     with console.status(message, spinner="dots"):
         return work()
@@ -162,6 +177,7 @@ def run(
         month = month_arg(month, "--month")
         day = day_arg(as_of)
         _preflight(data, contracts)
+        _configured_server_answers()
         from flows.common import task_runner
 
         chosen = task_runner(runner, dask_address)
@@ -225,6 +241,7 @@ def claims(
     with user_errors():
         day = day_arg(as_of)
         _preflight(data, contracts)
+        _configured_server_answers()
     from flows.claims import claims_sweep
 
     summary = _with_progress(
@@ -266,6 +283,7 @@ def review(
             raise UserError(f"--from {from_month} is after --to {to_month}")
         day = day_arg(as_of)
         _preflight(data, contracts, vendor)
+        _configured_server_answers()
     from flows.review import vendor_review
 
     with user_errors():

@@ -226,3 +226,26 @@ def test_serve_says_so_when_no_server_answers(monkeypatch: pytest.MonkeyPatch) -
     said = " ".join(result.output.split())
     assert "no Prefect server answers at PREFECT_API_URL=http://127.0.0.1:" in said
     assert "Traceback" not in said
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "--month", SAMPLE_MONTH, "--as-of", SAMPLE_AS_OF],
+        ["claims", "--as-of", SAMPLE_AS_OF],
+        ["review", "bluepeak-demand", "--from", "2026-05", "--to", SAMPLE_MONTH],
+    ],
+)
+def test_a_configured_server_that_does_not_answer_is_one_sentence(
+    command: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{free_port()}/api")
+    folders = ["--data", str(ROOT / "data"), "--contracts", str(ROOT / "contracts")]
+    out = ["--out", str(tmp_path / "out"), "--history", str(tmp_path / "history")]
+    result = CliRunner().invoke(cli.app, [*command, *folders, *out])
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert "no Prefect server answers at PREFECT_API_URL=http://127.0.0.1:" in said
+    assert "Traceback" not in said and not (tmp_path / "out").exists()
