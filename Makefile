@@ -3,8 +3,11 @@ PYTHON ?= python3
 UV := $(PYTHON) -m uv
 MONTH ?= 2026-10
 AS_OF ?= 2026-11-05
+# uv always uses this project's .venv; an unrelated activated environment would only earn a
+# "VIRTUAL_ENV=… does not match the project environment path .venv" warning on every command.
+unexport VIRTUAL_ENV
 
-.PHONY: demo setup test lint bench sample golden clean
+.PHONY: demo setup test lint bench sample golden clean server server-stop
 
 setup:  ## install uv if missing, then exactly the locked environment
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv || $(PYTHON) -m pip install --quiet --user uv
@@ -12,6 +15,13 @@ setup:  ## install uv if missing, then exactly the locked environment
 
 demo: setup  ## run the monthly job on the bundled sample portfolio; PDFs land in out/
 	$(UV) run --locked scorecards run --month $(MONTH) --as-of $(AS_OF)
+
+server: setup  ## a Prefect server in the background: schedules fire, commands skip the temporary server
+	PREFECT_SERVER_ANALYTICS_ENABLED=false $(UV) run --locked prefect server start --background
+	@echo "then: export PREFECT_API_URL=http://127.0.0.1:4200/api"
+
+server-stop:
+	$(UV) run --locked prefect server stop
 
 lint: setup
 	$(UV) run --locked ruff check .

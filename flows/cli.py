@@ -21,21 +21,15 @@ from rich.table import Table
 
 from scorecards.errors import UserError
 
-# Prefect is quiet unless asked: no telemetry offline, no INFO chatter on a person's terminal.
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Prefect is quiet on a person's terminal: no INFO chatter (flows/__init__.py, imported first,
+# turns off telemetry and WeasyPrint's font warnings for every entry point).
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
-# WeasyPrint warns on every PDF that it subsets fonts with fontTools (no libharfbuzz-subset on
-# a fresh machine): harmless, and the bytes stay deterministic through SOURCE_DATE_EPOCH.
-logging.getLogger("weasyprint").setLevel(logging.ERROR)
-logging.getLogger("fontTools").setLevel(logging.ERROR)
 # The CLI reports a failed run itself, in one sentence; Prefect's run loggers would add a
 # traceback for a user's mistake (an unknown vendor) before it could.
 for _name in ("prefect.flow_runs", "prefect.task_runs"):
     logging.getLogger(_name).setLevel(logging.CRITICAL)
-# the temporary server takes ~15 s to start on a 2-core machine, longer when it is busy
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 app = typer.Typer(
     name="scorecards",
@@ -46,6 +40,9 @@ app = typer.Typer(
 )
 console = Console()
 errors = Console(stderr=True)
+
+# how long `serve` waits for the Prefect server to answer (after a reboot it may still be starting)
+SERVER_WAIT_SECONDS = 60
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -109,6 +106,29 @@ def _preflight(data: Path, contracts: Path, vendor: str | None = None) -> None:
         raise UserError(f"no contract names vendor '{vendor}' (known vendors: {known})")
 
 
+def _profile_api_url() -> str | None:
+    """PREFECT_API_URL as saved in the active Prefect profile (`prefect config set ...`)."""
+    from prefect.settings import PREFECT_API_URL, load_current_profile
+
+    value = load_current_profile().settings.get(PREFECT_API_URL)
+    return str(value) if value else None
+
+
+def _configured_server_answers() -> None:
+    """With PREFECT_API_URL set (the environment or the profile), every flow runs against that
+    server: when it does not answer, say so in one sentence instead of Prefect's traceback."""
+    api_url = os.environ.get("PREFECT_API_URL") or _profile_api_url()
+    if api_url is None:
+        return
+    from flows.deployments import server_answers
+
+    if not server_answers(api_url, wait_seconds=0):
+        raise UserError(
+            f"no Prefect server answers at PREFECT_API_URL={api_url}: start it ('make server' or "
+            "'uv run prefect server start'), or unset PREFECT_API_URL to use a temporary one"
+        )
+
+
 def _with_progress(message: str, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     with console.status(message, spinner="dots"):
         return work()
@@ -159,6 +179,7 @@ def run(
         month = month_arg(month, "--month")
         day = day_arg(as_of)
         _preflight(data, contracts)
+        _configured_server_answers()
         from flows.common import task_runner
 
         chosen = task_runner(runner, dask_address)
@@ -224,6 +245,7 @@ def claims(
     with user_errors():
         day = day_arg(as_of)
         _preflight(data, contracts)
+        _configured_server_answers()
     from flows.claims import claims_sweep
 
     summary = _with_progress(
@@ -265,6 +287,7 @@ def review(
             raise UserError(f"--from {from_month} is after --to {to_month}")
         day = day_arg(as_of)
         _preflight(data, contracts, vendor)
+        _configured_server_answers()
     from flows.review import vendor_review
 
     with user_errors():
@@ -304,21 +327,32 @@ def serve(
     """
     with user_errors():
         _preflight(data, contracts)
-        if not os.environ.get("PREFECT_API_URL"):
+        api_url = os.environ.get("PREFECT_API_URL") or _profile_api_url()
+        if not api_url:
             raise UserError(
                 "schedules need a Prefect server, and the temporary one runs no scheduler: start "
                 "one with 'uv run prefect server start' and set "
                 "PREFECT_API_URL=http://127.0.0.1:4200/api (see README, 'Running on a schedule')"
             )
-    from prefect import serve as prefect_serve
+    from flows.deployments import deployments, serve_until_stopped, server_answers
 
-    from flows.deployments import deployments
-
+    with user_errors():
+        if not server_answers(api_url, wait_seconds=SERVER_WAIT_SECONDS):
+            raise UserError(
+                f"no Prefect server answers at PREFECT_API_URL={api_url} (waited "
+                f"{SERVER_WAIT_SECONDS} s): start it with 'uv run prefect server start' or fix the URL"
+            )
     served = deployments(
         data=str(data.resolve()), contracts=str(contracts.resolve()), out=str(out.resolve()),
         history=history, sweep_cron=sweep_cron,
     )  # fmt: skip
-    prefect_serve(*served, pause_on_shutdown=False)
+    console.print(
+        f"Serving {', '.join(d.full_name for d in served)} against {api_url}; "
+        "SIGTERM or Ctrl-C stops.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    serve_until_stopped(served, say=lambda line: console.print(line, highlight=False))
 
 
 def main() -> None:  # pragma: no cover - console entry
