@@ -147,10 +147,19 @@ def _print_summary(summary: dict[str, Any]) -> None:
     console.print(
         f"{summary['leads']:,} leads judged, {summary['quarantined']:,} rows quarantined, "
         f"reconciled: {'yes' if summary['balanced'] else '[red]NO[/]'}; "
-        f"{summary['claim_lines']:,} claim lines filed. Outputs in [bold]{summary['out']}[/]."
+        f"{_claims_filed(summary)}. Outputs in [bold]{summary['out']}[/]."
     )
     for name, error in sorted((summary.get("failed") or {}).items()):
         errors.print(f"[bold red]failed:[/] {name}: {error}", highlight=False)
+
+
+def _claims_filed(summary: dict[str, Any]) -> str:
+    """ "56 claim lines filed", or on a re-run "56 lines already claimed on … in claims …"."""
+    filed = f"{summary['claim_lines']:,} claim lines filed"
+    already = summary.get("already_claimed")
+    if not already:
+        return filed
+    return f"{filed}; {already}" if summary["claim_lines"] else already
 
 
 @app.command()
@@ -236,12 +245,28 @@ def claims(
     contracts: ContractsOption = Path("contracts"),
     out: OutOption = Path("out"),
     history: HistoryOption = "history",
+    reprint: Annotated[
+        str | None,
+        typer.Option(
+            "--reprint", help="Write a filed claim again, byte for byte, to OUT/reprints/."
+        ),
+    ] = None,
 ) -> None:
     """Sweep replacement claims across every month still inside its claim window.
 
     Writes out/claims/<claim_id>.pdf and .csv and records every claimed line in the ledger,
-    so no lead is ever claimed twice. Example: scorecards claims --as-of 2026-11-09
+    so no lead is ever claimed twice. Example: scorecards claims --as-of 2026-11-09;
+    scorecards claims --reprint BP-2026-H2-20261105-1a2b3c4d prints a filed claim again.
     """
+    if reprint is not None:
+        from scorecards.steps import reprint_claim
+
+        with user_errors():
+            paths = reprint_claim(reprint, history, out)
+        console.print(f"Claim {reprint} reprinted from the ledger:", highlight=False)
+        for path in paths:
+            console.print(f"  {path}", highlight=False)
+        return
     with user_errors():
         day = day_arg(as_of)
         _preflight(data, contracts)
@@ -263,6 +288,8 @@ def claims(
     )
     for claim_id in summary["claims"]:
         console.print(f"  {claim_id}", highlight=False)
+    if summary.get("already_claimed"):
+        console.print(f"{summary['already_claimed']}.", highlight=False, soft_wrap=True)
 
 
 @app.command()

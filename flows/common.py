@@ -46,6 +46,8 @@ def publish_summary(summary: dict[str, Any]) -> None:
         f"reconciled: {'yes' if summary['balanced'] else 'NO'}  ",
         f"Claim lines filed: {summary['claim_lines']}",
     ]
+    if summary.get("already_claimed"):
+        lines[-1] += f"; {summary['already_claimed']}"
     if failed:
         lines.append("\n## Documents that failed\n")
         lines += [f"- {name}: {error}" for name, error in sorted(failed.items())]

@@ -18,8 +18,14 @@ import polars as pl
 if TYPE_CHECKING:
     from scorecards.contracts import Portfolio
 
-Disposition = Literal["claim", "over_cap", "expired", "already_claimed"]
-DISPOSITIONS: tuple[Disposition, ...] = ("claim", "over_cap", "expired", "already_claimed")
+Disposition = Literal["claim", "over_cap", "expired", "already_claimed", "duplicate_line"]
+DISPOSITIONS: tuple[Disposition, ...] = (
+    "claim",
+    "over_cap",
+    "expired",
+    "already_claimed",
+    "duplicate_line",
+)
 
 # A lead is claimed at most once, ever: this is its identity in the ledger.
 LINE_KEY = ("vendor_id", "vendor_lead_id", "delivered_at")
@@ -116,7 +122,8 @@ def claim_lines(
 ) -> pl.DataFrame:
     """Every invalid lead with an eligible primary reason, and what to do about it.
 
-    `disposition` is `already_claimed` (in the ledger), else `expired` (delivered more than
+    `disposition` is `already_claimed` (in the ledger), else `duplicate_line` (a second row
+    with the same vendor, lead id and delivery time: one line, billed once), else `expired` (delivered more than
     `window_days` calendar days before `as_of`), else `claim` or `over_cap` (the program-month's
     claimed lines, earlier claims included, would exceed floor(max_return_rate x delivered);
     the earliest delivered are claimed first). `months` restricts to those delivery months;
@@ -180,14 +187,19 @@ def claim_lines(
             "source_file",
             "source_line",
         )
+        # a second row with a line's key (same lead, same delivery time) is the same line:
+        # billed once, the copies after the first in source order are `duplicate_line`
+        .with_columns(duplicate=pl.int_range(pl.len()).over(list(LINE_KEY)) > 0)
     )
 
-    candidate = ~pl.col("already") & ~pl.col("expired")
+    candidate = ~pl.col("already") & ~pl.col("duplicate") & ~pl.col("expired")
     # earliest delivered first: position among this program-month's candidates
     rank = candidate.cast(pl.Int64).cum_sum().over("vendor_id", "program_id", "month")
     decided = eligible.with_columns(
         disposition=pl.when(pl.col("already"))
         .then(pl.lit("already_claimed"))
+        .when(pl.col("duplicate"))
+        .then(pl.lit("duplicate_line"))
         .when(pl.col("expired"))
         .then(pl.lit("expired"))
         .when(pl.col("prior_claimed") + rank <= pl.col("cap"))

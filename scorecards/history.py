@@ -5,6 +5,12 @@ Both are Delta Lake tables under one root, a local folder by default or an objec
 leaves the previous version readable. Re-running a month replaces that month's metrics; the
 ledger only ever gains lines it does not hold yet (a MERGE on the line key), so filing the
 same claim twice cannot record a line twice.
+
+A third table, `claim_documents`, keeps every filed claim's PDF and CSV bytes (SPEC §6: a claim,
+once filed, can be printed again byte for byte). A claim is recorded `pending` (its documents
+and its ledger lines) before its documents are published, and marked `filed` after; the next
+start settles any pending claim a killed run left (`scorecards.steps.settle_pending_claims`).
+The store only stores: rendering and publishing happen at the edge, in `scorecards.steps`.
 """
 
 from __future__ import annotations
@@ -16,10 +22,34 @@ from typing import Any
 import polars as pl
 from deltalake import DeltaTable
 
-from scorecards.claims import LEDGER_SCHEMA, LINE_KEY, Claim, claims_by_vendor, ledger_rows
-from scorecards.documents.claim import RunInfo, write_claim
+from scorecards.claims import LEDGER_SCHEMA, LINE_KEY, ledger_rows
 
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+# One row per filed claim: where its documents were published and their exact bytes.
+DOCUMENTS_SCHEMA: dict[str, Any] = {
+    "claim_id": pl.String,
+    "vendor_id": pl.String,
+    "contract_id": pl.String,
+    "place": pl.String,  # "run" (out/<month>/claims) or "sweep" (out/claims)
+    "month": pl.String,  # the report month of a "run" claim, null for a sweep
+    "folder": pl.String,  # the folder the documents were published in
+    "filed_on": pl.Date,
+    "run_id": pl.String,
+    "status": pl.String,  # "pending" until its documents are published, then "filed"
+    "pdf_name": pl.String,
+    "csv_name": pl.String,
+    "pdf_sha256": pl.String,
+    "csv_sha256": pl.String,
+    "pdf": pl.Binary,
+    "csv": pl.Binary,
+}
+PENDING, FILED = "pending", "filed"
+
+
+def _sql_list(values: list[str]) -> str:
+    """`'a', 'b'` for an IN (...) predicate; a quote inside an id is doubled, as SQL wants."""
+    return ", ".join("'" + value.replace("'", "''") + "'" for value in values)
 
 
 class HistoryStore:
@@ -36,6 +66,10 @@ class HistoryStore:
     @property
     def ledger_uri(self) -> str:
         return f"{self.uri}/claims_ledger"
+
+    @property
+    def documents_uri(self) -> str:
+        return f"{self.uri}/claim_documents"
 
     def _exists(self, table_uri: str) -> bool:
         return DeltaTable.is_deltatable(table_uri, storage_options=self.storage_options)
@@ -121,21 +155,63 @@ class HistoryStore:
         result = merger.when_not_matched_insert_all().execute()
         return int(result.get("num_target_rows_inserted", 0))
 
+    # claim documents ----------------------------------------------------------------------
 
-def file_claims(lines: pl.DataFrame, folder: Path, run: RunInfo, store: HistoryStore) -> list[Path]:
-    """Write each claim's PDF and CSV, and only then record its lines in the ledger.
+    def claim_documents(self, status: str | None = None) -> pl.DataFrame:
+        """Every recorded claim with its documents' bytes (only `status` ones, when given)."""
+        if not self._exists(self.documents_uri):
+            return pl.DataFrame(schema=DOCUMENTS_SCHEMA)
+        frame = pl.scan_delta(self.documents_uri, storage_options=self.storage_options)
+        if status is not None:
+            frame = frame.filter(pl.col("status") == status)
+        collected = frame.collect()
+        return collected.select(
+            [pl.col(name).cast(dtype) for name, dtype in DOCUMENTS_SCHEMA.items()]
+        ).sort("claim_id")
 
-    A claim whose documents failed to render is not recorded, so the next run files it again
-    under the same id; documents are written atomically, so no half-written file is left.
-    """
-    written: list[Path] = []
-    claims: list[Claim] = claims_by_vendor(lines)
-    for claim in claims:
-        pdf_path, csv_path = write_claim(claim, folder, run)
-        written += [pdf_path, csv_path]
-        store.record_claims(
-            lines.filter(
-                (pl.col("claim_id") == claim.claim_id) & (pl.col("disposition") == "claim")
-            )
+    def record_pending(self, documents: pl.DataFrame, lines: pl.DataFrame) -> int:
+        """Step one of filing: the claims' documents as `pending`, then their ledger lines.
+
+        Both are recorded before the documents are published, so a kill at any later instant
+        leaves a pending claim the next start can settle. Returns the lines the ledger gained.
+        """
+        if documents.is_empty():
+            return 0
+        rows = documents.with_columns(pl.lit(PENDING).alias("status")).select(
+            [pl.col(name).cast(dtype) for name, dtype in DOCUMENTS_SCHEMA.items()]
         )
-    return written
+        if not self._exists(self.documents_uri):
+            rows.write_delta(
+                self.documents_uri, mode="append", storage_options=self.storage_options
+            )
+        else:
+            merger: Any = rows.write_delta(
+                self.documents_uri,
+                mode="merge",
+                storage_options=self.storage_options,
+                delta_merge_options={
+                    "predicate": "t.claim_id = s.claim_id",
+                    "source_alias": "s",
+                    "target_alias": "t",
+                },
+            )
+            merger.when_not_matched_insert_all().execute()
+        return self.record_claims(lines)
+
+    def mark_filed(self, claim_ids: list[str]) -> None:
+        """Step two of filing, once the documents are published: pending becomes filed."""
+        if claim_ids and self._exists(self.documents_uri):
+            DeltaTable(self.documents_uri, storage_options=self.storage_options).update(
+                updates={"status": f"'{FILED}'"},
+                predicate=f"claim_id IN ({_sql_list(sorted(claim_ids))})",
+            )
+
+    def drop_claims(self, claim_ids: list[str]) -> None:
+        """Forget claims whose documents never reached their folder: their ledger lines go
+        first, then their documents row, so the lines are claimable again (same ids)."""
+        if not claim_ids:
+            return
+        predicate = f"claim_id IN ({_sql_list(sorted(claim_ids))})"
+        for uri in (self.ledger_uri, self.documents_uri):
+            if self._exists(uri):
+                DeltaTable(uri, storage_options=self.storage_options).delete(predicate)

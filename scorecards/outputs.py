@@ -1,16 +1,21 @@
 """Writing a run's outputs so that a crash never leaves half a month behind (SPEC §7, §9).
 
 Everything is written into a staging folder beside the final one; `publish` then swaps it in
-with two renames. A kill at any point leaves either the previous results or the new ones, and
-the next run clears whatever staging was left over.
+with one atomic exchange of the two names (Linux `renameat2(RENAME_EXCHANGE)`), so `out/<month>`
+is never absent. Where the exchange is not available it falls back to two renames, the old
+folder set aside as `.<month>.previous` in between; a kill there leaves `.previous` as the only
+copy, and the next run puts it back before anything else (it never deletes the only copy).
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import json
 import os
 import platform
 import shutil
+import sys
 from dataclasses import dataclass
 from datetime import date
 from importlib import metadata
@@ -19,6 +24,7 @@ from typing import Any
 
 import polars as pl
 
+from scorecards.faults import crash_point
 from scorecards.readers import FileRead, sha256_of
 
 PARQUET_OPTIONS: dict[str, Any] = {
@@ -50,10 +56,28 @@ class Staging:
         return target
 
 
+def previous_of(final: Path) -> Path:
+    return final.parent / f".{final.name}.previous"
+
+
+def restore_previous(final: Path) -> None:
+    """After a killed publish: `.previous` back in place when it is the only copy; removed
+    only when the new folder is in place (then it is a left-over, not the only copy)."""
+    previous = previous_of(final)
+    if not previous.exists():
+        return
+    if final.exists():
+        shutil.rmtree(previous, ignore_errors=True)
+    else:
+        os.replace(previous, final)
+        _sync_folder(final.parent)
+
+
 def staging_for(final: Path, run_id: str) -> Staging:
-    """A fresh, empty staging folder for `final` (left-overs of killed runs are removed)."""
+    """A fresh, empty staging folder for `final` (left-over staging of killed runs is removed)."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    for stale in final.parent.glob(f".{final.name}.*"):
+    restore_previous(final)
+    for stale in final.parent.glob(f".{final.name}.staging-*"):
         shutil.rmtree(stale, ignore_errors=True)
     folder = final.parent / f".{final.name}.staging-{run_id}"
     folder.mkdir(parents=True)
@@ -65,12 +89,64 @@ def write_parquet(frame: pl.DataFrame, path: Path) -> None:
     frame.write_parquet(path, **PARQUET_OPTIONS)
 
 
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths in one atomic step; False where the system cannot (then nothing moved)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):  # a libc older than glibc 2.28
+        return False
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    renameat2.restype = ctypes.c_int
+    source, target = os.fsencode(first), os.fsencode(second)
+    if renameat2(_AT_FDCWD, source, _AT_FDCWD, target, _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV):
+        return False  # a filesystem without the exchange: fall back to renaming aside
+    raise OSError(code, os.strerror(code), str(second))
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the renames in `folder` durable (a power cut after publish keeps the new names)."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
+
+
 def publish(staging: Staging) -> Path:
-    """Swap the staged folder in place of the final one."""
-    previous = staging.final.parent / f".{staging.final.name}.previous"
+    """Put the staged folder in place of the final one; the previous stays on disk until then."""
+    crash_point("before-publish")
+    if staging.final.exists() and _exchange(staging.folder, staging.final):
+        # the staging name now holds the previous results; the new ones are in place
+        _sync_folder(staging.final.parent)
+        shutil.rmtree(staging.folder, ignore_errors=True)
+        return staging.final
+    previous = previous_of(staging.final)
     if staging.final.exists():
+        shutil.rmtree(previous, ignore_errors=True)  # a left-over: final is the current copy
         os.replace(staging.final, previous)
+        crash_point("mid-publish")
     os.replace(staging.folder, staging.final)
+    _sync_folder(staging.final.parent)
     shutil.rmtree(previous, ignore_errors=True)
     return staging.final
 

@@ -2,11 +2,16 @@
 
 Steps hand each other a small `staged` dict of paths and values, never frames, so they can run
 in threads, processes or on a cluster. Documents are rendered into the staging folder; only
-`publish` makes them visible, and only then are claim lines recorded in the ledger.
+`publish` makes them visible. Claims are filed in two recorded steps around that: `pending`
+(documents and ledger lines) before the documents are published, `filed` after; every start
+settles what a killed run left pending, so no lead is ever claimed twice or lost.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,15 +19,19 @@ from typing import Any
 import polars as pl
 
 from scorecards import formatting
-from scorecards.claims import claim_lines, claims_by_vendor, replacement_terms
+from scorecards.claims import Claim, claim_lines, claims_by_vendor, replacement_terms
 from scorecards.contracts import load_contracts
 from scorecards.documents.claim import write_claim
 from scorecards.documents.portfolio import write_portfolio
+from scorecards.documents.render import write_atomic
 from scorecards.documents.review import write_review
 from scorecards.documents.scorecard import write_scorecard
-from scorecards.history import HistoryStore, file_claims
+from scorecards.errors import UserError
+from scorecards.faults import crash_point
+from scorecards.history import DOCUMENTS_SCHEMA, FILED, PENDING, HistoryStore
 from scorecards.outputs import (
     Staging,
+    restore_previous,
     run_record,
     staging_for,
     write_parquet,
@@ -32,8 +41,9 @@ from scorecards.outputs import (
     publish as publish_folder,
 )
 from scorecards.pipeline import compute_month, judged, read_inputs, run_id_for
-from scorecards.readers import FileRead
+from scorecards.readers import FileRead, sha256_of
 from scorecards.review import vendor_review
+from scorecards.runinfo import RunInfo
 
 # output file -> MonthResult attribute
 FRAMES = {
@@ -45,25 +55,6 @@ FRAMES = {
     "threshold_history": "history",
     "reconciliation": "reconciliation",
 }
-
-
-class RunInfo:
-    """What a document needs to know about its run."""
-
-    def __init__(
-        self, run_id: str, as_of: date, month: str, crm_unknown: list[str] | None = None
-    ) -> None:
-        self.run_id, self.as_of, self.month = run_id, as_of, month
-        # SPEC §2.3 "no silent zero": the figures the CRM left unknown, one sentence each
-        self.crm_unknown = crm_unknown or []
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "as_of": self.as_of,
-            "month": self.month,
-            "crm_unknown": self.crm_unknown,
-        }
 
 
 def _run(staged: dict[str, Any]) -> RunInfo:
@@ -78,7 +69,12 @@ def _frame(staged: dict[str, Any], name: str) -> pl.DataFrame:
 def compute_and_stage(
     month: str, as_of: date, data: Path, contracts: Path, out: Path, history: str
 ) -> dict[str, Any]:
-    """Read, judge, measure; write the data outputs into a fresh staging folder."""
+    """Read, judge, measure; write the data outputs into a fresh staging folder.
+
+    First, what a killed run left is put right: the month's previous results back in place,
+    pending claims settled (before anything reads the ledger)."""
+    restore_previous(out / month)
+    settle_pending_claims(HistoryStore(history))
     inputs = read_inputs(data, contracts)
     result = compute_month(inputs, month, as_of)
     staging = staging_for(out / month, result.run_id)
@@ -147,27 +143,117 @@ def month_claim_lines(staged: dict[str, Any]) -> pl.DataFrame:
 
 
 def write_month_claims(staged: dict[str, Any]) -> dict[str, Any]:
-    """Claim documents for the report month into staging; the lines to record after publishing."""
+    """Claim documents for the report month into staging; the lines to record on publishing.
+
+    The month's claims filed by earlier runs are copied back from the ledger byte for byte, so
+    a re-run leaves `out/<month>/claims/` as it was (SPEC §6: never deleted by a re-run)."""
     lines = month_claim_lines(staged)
     folder = Path(staged["staging"]) / "claims"
+    kept = filed_month_documents(HistoryStore(staged["history"]), staged["month"])
+    for row in kept.iter_rows(named=True):
+        write_atomic(folder / row["pdf_name"], row["pdf"])
+        write_atomic(folder / row["csv_name"], row["csv"])
     written = []
     for claim in claims_by_vendor(lines):
-        pdf, csv = write_claim(claim, folder, _run(staged))
-        written.append(
-            {
-                "claim_id": claim.claim_id,
-                "vendor_id": claim.vendor_id,
-                "pdf": pdf.name,
-                "csv": csv.name,
-            }
-        )
+        written.append(_claim_entry(claim, *write_claim(claim, folder, _run(staged))))
     lines_path = Path(staged["staging"]) / "claim_lines.parquet"
     write_parquet(lines, lines_path)
-    return {"claims": written, "lines": str(lines_path)}
+    return {"claims": written, "kept": kept["claim_id"].to_list(), "lines": str(lines_path)}
+
+
+def _claim_entry(claim: Claim, pdf: Path, csv: Path) -> dict[str, str]:
+    return {
+        "claim_id": claim.claim_id,
+        "vendor_id": claim.vendor_id,
+        "contract_id": claim.contract_id,
+        "pdf": pdf.name,
+        "csv": csv.name,
+    }
+
+
+def filed_month_documents(store: HistoryStore, month: str) -> pl.DataFrame:
+    """The filed claims a monthly run of `month` published in `out/<month>/claims/`."""
+    return store.claim_documents(FILED).filter(pl.col("place") == "run", pl.col("month") == month)
+
+
+def documents_rows(
+    claims: list[dict[str, Any]],
+    staged_in: Path,
+    published_in: Path,
+    *,
+    place: str,
+    month: str | None,
+    run: RunInfo,
+) -> pl.DataFrame:
+    """The `claim_documents` rows of claims rendered into `staged_in`, to be published in
+    `published_in`: their names, sha256 and exact bytes."""
+    rows = []
+    for claim in claims:
+        pdf, csv = (staged_in / claim["pdf"]).read_bytes(), (staged_in / claim["csv"]).read_bytes()
+        rows.append(
+            {
+                "claim_id": claim["claim_id"],
+                "vendor_id": claim["vendor_id"],
+                "contract_id": claim["contract_id"],
+                "place": place,
+                "month": month,
+                "folder": str(published_in.resolve()),
+                "filed_on": run.as_of,
+                "run_id": run.run_id,
+                "status": PENDING,
+                "pdf_name": claim["pdf"],
+                "csv_name": claim["csv"],
+                "pdf_sha256": hashlib.sha256(pdf).hexdigest(),
+                "csv_sha256": hashlib.sha256(csv).hexdigest(),
+                "pdf": pdf,
+                "csv": csv,
+            }
+        )
+    return pl.DataFrame(rows, schema=DOCUMENTS_SCHEMA)
+
+
+def settle_pending_claims(store: HistoryStore) -> dict[str, list[str]]:
+    """Claims a killed run left `pending`: filed when both documents reached their folder
+    (the run died after publishing), else dropped with their ledger lines, to be filed again
+    under the same ids (the run died before). Either way no lead is claimed twice."""
+    filed, dropped = [], []
+    for row in store.claim_documents(PENDING).iter_rows(named=True):
+        folder = Path(row["folder"])
+        files = [(folder / row["pdf_name"], row["pdf_sha256"])]
+        files.append((folder / row["csv_name"], row["csv_sha256"]))
+        present = [path for path, sha in files if path.is_file() and sha256_of(path) == sha]
+        if len(present) == len(files):
+            filed.append(row["claim_id"])
+            continue
+        dropped.append(row["claim_id"])
+        for path in present:  # half a sweep's move: the lines are filed again under this id
+            path.unlink()
+    store.mark_filed(filed)
+    store.drop_claims(dropped)
+    return {"filed": filed, "dropped": dropped}
+
+
+def already_claimed_sentence(lines: pl.DataFrame, ledger: pl.DataFrame) -> str | None:
+    """ "56 lines already claimed on 2026-11-05 in claims BP-…": what a re-run found filed."""
+    already = lines.filter(pl.col("disposition") == "already_claimed")
+    if already.is_empty():
+        return None
+    ids = sorted(set(already["claim_id"].drop_nulls().to_list()))
+    days = (
+        ledger.filter(pl.col("claim_id").is_in(ids))
+        .select(pl.col("claimed_on").unique().sort().dt.to_string("%Y-%m-%d"))
+        .to_series()
+        .to_list()
+    )
+    on = f" on {' and '.join(days)}" if days else ""
+    noun = "claim" if len(ids) == 1 else "claims"
+    return f"{already.height:,} lines already claimed{on} in {noun} {', '.join(ids)}"
 
 
 def publish(staged: dict[str, Any], documents: dict[str, Any]) -> dict[str, Any]:
-    """run.json, the swap into `out/<month>`, then the history rows and the ledger lines."""
+    """run.json; the new claims recorded pending; the swap into `out/<month>`; the history
+    rows; the claims marked filed. A kill between any two leaves a state the next start
+    settles (`settle_pending_claims`, `restore_previous`)."""
     staging = Staging(final=Path(staged["final"]), folder=Path(staged["staging"]))
     reconciliation = pl.read_parquet(staging.folder / "reconciliation.parquet")
     files = [FileRead(**f) for f in staged["files"]]
@@ -181,8 +267,27 @@ def publish(staged: dict[str, Any], documents: dict[str, Any]) -> dict[str, Any]
         extra={"documents": documents, "crm": staged.get("crm", {})},
     )
     write_run_json(record, staging.folder / "run.json")
-    final = publish_folder(staging)
     store = HistoryStore(staged["history"])
+    new_claims = documents.get("claims", {}).get("claims", [])
+    filed = sorted(c["claim_id"] for c in new_claims)
+    lines_path = staging.folder / "claim_lines.parquet"
+    month_lines = pl.read_parquet(lines_path) if lines_path.exists() else None
+    lines = pl.DataFrame(schema={"vendor_id": pl.String, "cpl_cents": pl.Int64})
+    if month_lines is not None:
+        lines = month_lines.filter(
+            pl.col("disposition") == "claim", pl.col("claim_id").is_in(filed)
+        )
+    rows = documents_rows(
+        new_claims,
+        staging.folder / "claims",
+        staging.final / "claims",
+        place="run",
+        month=staged["month"],
+        run=_run(staged),
+    )
+    store.record_pending(rows, lines)
+    final = publish_folder(staging)
+    crash_point("after-publish-before-ledger")
     # history keeps each report month as its own run judged it (later runs refine older months)
     month_rows = pl.read_parquet(final / "metrics.parquet").filter(
         pl.col("month") == staged["month"]
@@ -193,15 +298,12 @@ def publish(staged: dict[str, Any], documents: dict[str, Any]) -> dict[str, Any]
         ),
         staged["month"],
     )
-    lines_path = final / "claim_lines.parquet"
-    lines = pl.DataFrame(schema={"vendor_id": pl.String, "cpl_cents": pl.Int64})
-    if lines_path.exists():
-        filed = {c["claim_id"] for c in documents.get("claims", {}).get("claims", [])}
-        lines = pl.read_parquet(lines_path).filter(
-            pl.col("disposition") == "claim", pl.col("claim_id").is_in(sorted(filed))
-        )
-        store.record_claims(lines)
+    store.mark_filed(filed)
+    crash_point("after-ledger")
     verdicts = pl.read_parquet(final / "verdicts.parquet")
+    already = (
+        already_claimed_sentence(month_lines, store.ledger()) if month_lines is not None else None
+    )
     return {
         "month": staged["month"],
         "as_of": staged["as_of"],
@@ -213,6 +315,7 @@ def publish(staged: dict[str, Any], documents: dict[str, Any]) -> dict[str, Any]
         "crm_unknown": [u["sentence"] for u in staged.get("crm", {}).get("unknown_columns", [])],
         "crm_unmapped": [u["sentence"] for u in staged.get("crm", {}).get("unmapped_values", [])],
         "claim_lines": lines.height,
+        "already_claimed": already,
         "documents": documents,
         "verdicts": verdicts.select("vendor_id", "verdict", "reason").to_dicts(),
         "table": summary_table(
@@ -259,16 +362,18 @@ def sweep_claims(
 ) -> dict[str, Any]:
     """SPEC §6 sweep: every claimable line of every month still in its window, filed as of
     `as_of` into `out/claims/`; each claim's lines are recorded once its documents exist."""
+    store = HistoryStore(history)
+    settle_pending_claims(store)
     inputs = read_inputs(data, contracts)
     month = f"{as_of:%Y-%m}"
     leads, _ = judged(inputs, month, as_of)
     portfolio = inputs.portfolio
-    store = HistoryStore(history)
     lines = claim_lines(
         leads, portfolio.program_frame(), replacement_terms(portfolio), as_of, store.ledger(), None
     )
     run = RunInfo(run_id_for("sweep", as_of, inputs.files), as_of, month)
     written = file_claims(lines, out / "claims", run, store)
+    already = already_claimed_sentence(lines, store.ledger())
     claimed = lines.filter(pl.col("disposition") == "claim")
     return {
         "as_of": as_of.isoformat(),
@@ -279,7 +384,62 @@ def sweep_claims(
         "credit_cents": int(claimed["cpl_cents"].sum() or 0),
         "expired_lines": lines.filter(pl.col("disposition") == "expired").height,
         "over_cap_lines": lines.filter(pl.col("disposition") == "over_cap").height,
+        "already_claimed": already,
     }
+
+
+def file_claims(lines: pl.DataFrame, folder: Path, run: RunInfo, store: HistoryStore) -> list[Path]:
+    """The sweep's filing into `folder`: render every claim into a hidden staging folder,
+    record them pending, move the documents into place, mark them filed.
+
+    A claim that fails to render records nothing and leaves no file; a kill at any instant
+    leaves pending claims the next start settles (`settle_pending_claims`)."""
+    claims = claims_by_vendor(lines)
+    if not claims:
+        return []
+    staging = folder / f".staging-{run.run_id}"
+    for stale in folder.glob(".staging-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    try:
+        written = [_claim_entry(c, *write_claim(c, staging, run)) for c in claims]
+        ids = sorted(c["claim_id"] for c in written)
+        rows = documents_rows(written, staging, folder, place="sweep", month=None, run=run)
+        store.record_pending(
+            rows, lines.filter(pl.col("disposition") == "claim", pl.col("claim_id").is_in(ids))
+        )
+        crash_point("before-publish")
+        paths = []
+        for entry in written:
+            for name in (entry["pdf"], entry["csv"]):
+                os.replace(staging / name, folder / name)
+                paths.append(folder / name)
+                crash_point("mid-publish")
+        crash_point("after-publish-before-ledger")
+        store.mark_filed(ids)
+        crash_point("after-ledger")
+        return paths
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+
+
+def reprint_claim(claim_id: str, history: str, out: Path) -> list[Path]:
+    """A filed claim's PDF and CSV again, byte for byte from the ledger, into `out/reprints/`."""
+    store = HistoryStore(history)
+    found = store.claim_documents(FILED).filter(pl.col("claim_id") == claim_id)
+    if found.is_empty():
+        known = store.claim_documents(FILED).height
+        raise UserError(
+            f"no filed claim '{claim_id}' in the ledger at {history} "
+            f"({known} filed claims there; the ids are in out/<month>/claims/ and out/claims/)"
+        )
+    row = found.row(0, named=True)
+    folder = out / "reprints"
+    paths = [folder / row["pdf_name"], folder / row["csv_name"]]
+    write_atomic(paths[0], row["pdf"])
+    write_atomic(paths[1], row["csv"])
+    return paths
 
 
 def review_vendor(

@@ -531,3 +531,28 @@ def test_claim_documents_are_identical_bytes_on_a_rerun(tmp_path: object) -> Non
     second = write_claim(claim, Path(str(tmp_path)) / "two", run)
     for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes()
+
+
+def test_two_rows_of_the_same_lead_and_time_are_billed_once_and_recorded_once() -> None:
+    first = lead("TWICE", date(2026, 10, 20), hour=9)
+    copy = {**first, "source_line": 7}  # the vendor sent the same lead twice in one file
+    leads = leads_frame(first, copy, lead("OTHER", date(2026, 10, 21)))
+    lines = claim_lines(leads, PROGRAMS, terms(), AS_OF, empty_ledger(), ["2026-10"])
+    twice = lines.filter(pl.col("vendor_lead_id") == "TWICE").sort("source_line")
+    assert twice["disposition"].to_list() == ["claim", "duplicate_line"]
+    assert twice["source_line"].to_list() == [2, 7]
+    (claim,) = claims_by_vendor(lines)
+    assert [line.vendor_lead_id for line in claim.lines] == ["TWICE", "OTHER"]
+    assert claim.total_cents == 2 * CPL
+    rows = claim_csv(claim).decode().splitlines()[1:]
+    assert [row.split(",")[3] for row in rows] == ["TWICE", "OTHER"]
+    assert ledger_of(lines)["vendor_lead_id"].to_list() == ["TWICE", "OTHER"]
+
+
+def test_a_duplicate_row_does_not_take_a_place_under_the_cap() -> None:
+    first = lead("A", date(2026, 10, 20), hour=9)
+    leads = leads_frame(first, {**first, "source_line": 3}, lead("B", date(2026, 10, 21)))
+    leads = pl.concat([leads, leads_frame(*accepted(1, date(2026, 10, 22)))])
+    # 4 rows delivered, cap floor(0.5 x 4) = 2: A and B, the copy of A takes no place
+    lines = claim_lines(leads, PROGRAMS, terms(max_return_rate=0.5), AS_OF, empty_ledger(), None)
+    assert sorted(lines["disposition"].to_list()) == ["claim", "claim", "duplicate_line"]

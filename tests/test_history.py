@@ -3,7 +3,6 @@ and a claim is recorded only once its documents exist."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -12,15 +11,11 @@ import pytest
 
 import scorecards.documents.claim as claim_documents
 from scorecards.claims import LEDGER_SCHEMA, LINE_KEY, TERMS_SCHEMA, claim_lines
-from scorecards.history import HistoryStore, file_claims
+from scorecards.history import HistoryStore
+from scorecards.runinfo import RunInfo
+from scorecards.steps import file_claims
 
 CPL = 8500
-
-
-@dataclass(frozen=True)
-class Run:
-    run_id: str
-    as_of: date
 
 
 def lead(lead_id: str, day: date, status: str = "invalid") -> dict[str, object]:
@@ -88,7 +83,7 @@ def file_once(
     """What a run does: decide from the ledger as it is, write the documents, record."""
     known = portfolio_leads().filter(pl.col("delivery_date") <= as_of)
     lines = claim_lines(known, PROGRAMS, TERMS, as_of, store.ledger(), months)
-    file_claims(lines, folder, Run(f"run-{as_of}", as_of), store)
+    file_claims(lines, folder, RunInfo(f"run-{as_of}", as_of), store)
     return lines
 
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date
+from datetime import UTC
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
 
 from scorecards.claims import Claim, ClaimLine
 from scorecards.documents.render import render_pdf, safe_output_path, write_atomic
 from scorecards.formatting import day, mask_email
+from scorecards.runinfo import RunInfo
 
 CSV_COLUMNS = (
     "claim_id",
@@ -34,16 +34,6 @@ CSV_COLUMNS = (
 # A cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets
 # (OWASP "CSV injection"); a leading single quote makes it text.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-class RunInfo(Protocol):
-    """What a document needs to know about the run that wrote it."""
-
-    @property
-    def run_id(self) -> str: ...
-
-    @property
-    def as_of(self) -> date: ...
 
 
 def inert(cell: str) -> str:
