@@ -149,6 +149,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
         f"reconciled: {'yes' if summary['balanced'] else '[red]NO[/]'}; "
         f"{_claims_filed(summary)}. Outputs in [bold]{summary['out']}[/]."
     )
+    if summary.get("quarantined_files"):
+        errors.print(f"[yellow]{summary['quarantined_files']}[/]", highlight=False, soft_wrap=True)
     for name, error in sorted((summary.get("failed") or {}).items()):
         errors.print(f"[bold red]failed:[/] {name}: {error}", highlight=False)
 

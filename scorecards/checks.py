@@ -11,10 +11,10 @@ import polars as pl
 from scorecards.contracts import contract_problems, load_contracts
 from scorecards.crm import MAPPING_FILE, CrmInput, read_crm
 from scorecards.ingest import read_deliveries, read_suppression
+from scorecards.quarantined import check_sentences
 
 # The claims sweep runs weekly by default (SPEC §6); a shorter claim window can lapse between sweeps.
 DEFAULT_SWEEP_DAYS = 7
-SHOWN_ROWS = 20
 
 
 @dataclass
@@ -82,10 +82,5 @@ def check_inputs(
         f"{len(files)} input files, {sum(f.rows for f in files):,} rows read; "
         f"{ingested.deliveries.height:,} deliveries attributed."
     )
-    sentences = quarantine["error"].to_list()
-    report.problems += sentences[:SHOWN_ROWS]
-    if len(sentences) > SHOWN_ROWS:
-        report.problems.append(
-            f"… and {len(sentences) - SHOWN_ROWS} more rows that a run would quarantine."
-        )
+    report.problems += check_sentences(quarantine)
     return report

@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from scorecards import formatting
+from scorecards import formatting, quarantined
 from scorecards.claims import Claim, claim_lines, claims_by_vendor, replacement_terms
 from scorecards.contracts import load_contracts
 from scorecards.documents.claim import write_claim
@@ -311,6 +311,9 @@ def publish(staged: dict[str, Any], documents: dict[str, Any]) -> dict[str, Any]
         "out": str(final),
         "leads": staged["leads"],
         "quarantined": staged["quarantined"],
+        "quarantined_files": quarantined.run_sentence(
+            pl.read_parquet(final / "quarantine.parquet"), f"{staged['data']}/"
+        ),
         "balanced": staged["balanced"],
         "crm_unknown": [u["sentence"] for u in staged.get("crm", {}).get("unknown_columns", [])],
         "crm_unmapped": [u["sentence"] for u in staged.get("crm", {}).get("unmapped_values", [])],
