@@ -143,22 +143,16 @@ def month_claim_lines(staged: dict[str, Any]) -> pl.DataFrame:
 
 
 def write_month_claims(staged: dict[str, Any]) -> dict[str, Any]:
-    """Claim documents for the report month into staging; the lines to record on publishing.
-
-    The month's claims filed by earlier runs are copied back from the ledger byte for byte, so
-    a re-run leaves `out/<month>/claims/` as it was (SPEC §6: never deleted by a re-run)."""
+    """New claim documents for the report month into staging; the lines to record on
+    publishing (the claims filed before are put back by `publish`)."""
     lines = month_claim_lines(staged)
     folder = Path(staged["staging"]) / "claims"
-    kept = filed_month_documents(HistoryStore(staged["history"]), staged["month"])
-    for row in kept.iter_rows(named=True):
-        write_atomic(folder / row["pdf_name"], row["pdf"])
-        write_atomic(folder / row["csv_name"], row["csv"])
     written = []
     for claim in claims_by_vendor(lines):
         written.append(_claim_entry(claim, *write_claim(claim, folder, _run(staged))))
     lines_path = Path(staged["staging"]) / "claim_lines.parquet"
     write_parquet(lines, lines_path)
-    return {"claims": written, "kept": kept["claim_id"].to_list(), "lines": str(lines_path)}
+    return {"claims": written, "lines": str(lines_path)}
 
 
 def _claim_entry(claim: Claim, pdf: Path, csv: Path) -> dict[str, str]:
@@ -171,9 +165,15 @@ def _claim_entry(claim: Claim, pdf: Path, csv: Path) -> dict[str, str]:
     }
 
 
-def filed_month_documents(store: HistoryStore, month: str) -> pl.DataFrame:
-    """The filed claims a monthly run of `month` published in `out/<month>/claims/`."""
-    return store.claim_documents(FILED).filter(pl.col("place") == "run", pl.col("month") == month)
+def restore_filed_claims(store: HistoryStore, month: str, folder: Path) -> list[str]:
+    """The claims earlier runs of `month` filed, written into `folder` byte for byte from the
+    ledger, so a re-run leaves `out/<month>/claims/` as it was (SPEC §6: a claim, once filed,
+    is never deleted by a re-run), even when this run's claims step failed."""
+    kept = store.claim_documents(FILED).filter(pl.col("place") == "run", pl.col("month") == month)
+    for row in kept.iter_rows(named=True):
+        write_atomic(folder / row["pdf_name"], row["pdf"])
+        write_atomic(folder / row["csv_name"], row["csv"])
+    return kept["claim_id"].to_list()
 
 
 def documents_rows(
@@ -255,6 +255,9 @@ def publish(staged: dict[str, Any], documents: dict[str, Any]) -> dict[str, Any]
     rows; the claims marked filed. A kill between any two leaves a state the next start
     settles (`settle_pending_claims`, `restore_previous`)."""
     staging = Staging(final=Path(staged["final"]), folder=Path(staged["staging"]))
+    store = HistoryStore(staged["history"])
+    kept = restore_filed_claims(store, staged["month"], staging.folder / "claims")
+    documents = {**documents, "kept_claims": kept}
     reconciliation = pl.read_parquet(staging.folder / "reconciliation.parquet")
     files = [FileRead(**f) for f in staged["files"]]
     record = run_record(
@@ -267,7 +270,6 @@ def publish(staged: dict[str, Any], documents: dict[str, Any]) -> dict[str, Any]
         extra={"documents": documents, "crm": staged.get("crm", {})},
     )
     write_run_json(record, staging.folder / "run.json")
-    store = HistoryStore(staged["history"])
     new_claims = documents.get("claims", {}).get("claims", [])
     filed = sorted(c["claim_id"] for c in new_claims)
     lines_path = staging.folder / "claim_lines.parquet"

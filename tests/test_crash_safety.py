@@ -230,3 +230,36 @@ def test_sweep_killed_at_each_point_then_swept_again_claims_each_lead_once(
     # filed again under the same id (same lines, same day), or settled as filed
     assert len(set(ledger["claim_id"])) == 1
     assert summary["claim_lines"] == (3 if point != "after-publish-before-ledger" else 0)
+
+
+def test_rerun_whose_claims_step_failed_still_keeps_the_filed_claims(base: Path) -> None:
+    run_month(base, FIRST_AS_OF)
+    claims = base / "out" / MONTH / "claims"
+    before = hashes(claims)
+    staged = steps.compute_and_stage(
+        MONTH, FIRST_AS_OF, base / "data", base / "contracts", base / "out", str(base / "history")
+    )
+    steps.publish(staged, {"files": {}, "failed": {"claims": "RuntimeError: boom"}})
+    assert hashes(claims) == before
+    assert_consistent(base)
+
+
+def test_cli_reprint_writes_the_claim_and_an_unknown_id_is_one_sentence(base: Path) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    run_month(base, FIRST_AS_OF)
+    claims = base / "out" / MONTH / "claims"
+    (claim_id,) = {p.stem for p in claims.glob("*.pdf")}
+    where = ["--out", str(base / "out"), "--history", str(base / "history")]
+    runner = CliRunner()
+    done = runner.invoke(app, ["claims", "--reprint", claim_id, *where])
+    assert done.exit_code == 0, done.output
+    reprinted = base / "out" / "reprints"
+    assert hashes(reprinted) == hashes(claims)
+    unknown = runner.invoke(app, ["claims", "--reprint", "ACME-0000", *where])
+    assert unknown.exit_code == 2
+    text = " ".join(unknown.output.split())
+    assert "no filed claim 'ACME-0000' in the ledger at" in text
+    assert "Traceback" not in unknown.output
