@@ -165,11 +165,19 @@ def test_rerun_same_inputs_gives_identical_files_and_no_second_claim(
     first_run: dict[str, Path], sample_inputs: Path, tmp_path: Path
 ) -> None:
     before = {name: sha(first_run["out"] / name) for name in ("metrics.parquet", "leads.parquet")}
+    claims_before = {p.name: sha(p) for p in sorted((first_run["out"] / "claims").iterdir())}
     ledger_before = HistoryStore(str(first_run["history"])).ledger()
     again = run_month(sample_inputs, first_run["base"] / "out", first_run["history"])
     assert again.exit_code == 0, again.output
     after = {name: sha(first_run["out"] / name) for name in before}
     assert after == before
+    # the filed claims stay where they were written, byte for byte (SPEC §6)
+    assert {
+        p.name: sha(p) for p in sorted((first_run["out"] / "claims").iterdir())
+    } == claims_before
+    text = " ".join(again.output.split())
+    assert f"{ledger_before.height} lines already claimed on {SAMPLE_AS_OF} in claims" in text
+    assert "0 claim lines filed" not in text
     ledger = HistoryStore(str(first_run["history"])).ledger()
     assert ledger.height == ledger_before.height
     assert ledger.select("vendor_id", "vendor_lead_id", "delivered_at").is_unique().all()
@@ -198,6 +206,12 @@ def test_bad_month_is_one_sentence(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "--month must be a month written YYYY-MM (got '2026-13')" in result.output
     assert "Traceback" not in result.output
+
+
+def test_run_names_the_files_with_quarantined_rows(first_run: dict[str, Path]) -> None:
+    text = " ".join(str(first_run["output"]).split())
+    assert "3 rows quarantined: 1 in " in text
+    assert "deliveries/tristate-data/2026-08.csv (line 2, field 'delivered_at'" in text
 
 
 def test_run_publishes_a_summary_table_artifact(first_run: dict[str, Path]) -> None:
