@@ -182,7 +182,10 @@ class HistoryStore:
         )
         if not self._exists(self.documents_uri):
             rows.write_delta(
-                self.documents_uri, mode="append", storage_options=self.storage_options
+                self.documents_uri,
+                mode="append",
+                storage_options=self.storage_options,
+                delta_write_options={"schema_mode": "merge"},
             )
         else:
             merger: Any = rows.write_delta(
@@ -193,6 +196,8 @@ class HistoryStore:
                     "predicate": "t.claim_id = s.claim_id",
                     "source_alias": "s",
                     "target_alias": "t",
+                    # a store kept before new columns were added takes them on (null there)
+                    "merge_schema": True,
                 },
             )
             merger.when_not_matched_insert_all().execute()
