@@ -68,7 +68,9 @@ def svg_data_uri(svg: str) -> str:
 
 
 def _to_svg(chart: alt.TopLevelMixin) -> str:
-    svg: str = vl_convert.vegalite_to_svg(chart.to_dict(), config=_CONFIG)
+    # The specs are built by the functions below, not typed by anyone: validating each against
+    # the Vega-Lite JSON schema cost more than converting it (tests/test_documents.py validates).
+    svg: str = vl_convert.vegalite_to_svg(chart.to_dict(validate=False), config=_CONFIG)
     return svg
 
 
