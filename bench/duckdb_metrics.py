@@ -20,6 +20,9 @@ import polars as pl
 from scorecards.judge import FREE_EMAIL_DOMAINS
 
 SQL_PATH = Path(__file__).with_name("duckdb_metrics.sql")
+# The floor: the ten reasons and the headline counts only (delivered, invalid, accepted, sql,
+# spend_cents per program-month), the least any engine must compute.
+FLOOR_SQL_PATH = Path(__file__).with_name("duckdb_floor.sql")
 
 # Optional canonical columns (SPEC §2.2, §2.3) and their SQL types: absent ones read as NULL.
 DELIVERY_COLUMNS = {
@@ -144,8 +147,10 @@ def duckdb_metrics(
     as_of: date,
     *,
     threads: int | None = None,
+    sql_path: Path = SQL_PATH,
 ) -> pl.DataFrame:
-    """Program-grain metrics of `month` (vendor x contract x program), computed by DuckDB."""
+    """Program-grain metrics of `month` (vendor x contract x program), computed by DuckDB
+    (`sql_path=FLOOR_SQL_PATH`: the headline counts only)."""
     con = duckdb.connect(config={"threads": threads} if threads else {})
     try:
         con.execute("SET TimeZone = 'UTC'")
@@ -167,7 +172,7 @@ def duckdb_metrics(
         con.register("programs", program_table)
         con.register("acceptance", acceptance_table)
         required = acceptance.get_column("required").explode().drop_nulls().to_list()
-        sql = SQL_PATH.read_text().replace(
+        sql = sql_path.read_text().replace(
             "/*MISSING_REQUIRED*/", _missing_required_sql(required, present)
         )
         return con.sql(
