@@ -74,6 +74,11 @@ def _to_svg(chart: alt.TopLevelMixin) -> str:
     return svg
 
 
+def warm_up() -> None:
+    """Start vl-convert's JavaScript runtime now (a worker does it before its first document)."""
+    vl_convert.vegalite_to_svg({"mark": "point", "data": {"values": []}})
+
+
 def trend_svg(trend: pl.DataFrame, thresholds: pl.DataFrame) -> str:
     """Six-month trend of one vendor: a line per metric, the contract limits as rules.
 
