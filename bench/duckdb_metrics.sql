@@ -9,6 +9,8 @@
 --   programs    one row per contract x program (Portfolio.program_frame())
 --   acceptance  one row per contract: its acceptance criteria, lists lower/upper-cased
 --   $month 'YYYY-MM', $as_of DATE, $free_domains VARCHAR[] (the documented free-mail list)
+-- Emails are trimmed of the characters RE2's \s names (space, tab, newline, form feed, return)
+-- with trim(), not a regular expression.
 -- Suppression lists are not read: the benchmark data has none (reason 4 never fires here).
 
 WITH
@@ -18,7 +20,7 @@ attributed AS (
     SELECT
         d.*,
         p.contract_id, p.lead_type, p.cpl_cents, p.sql_window_days, p.dedupe_days,
-        nullif(regexp_replace(lower(d.email), '^\s+|\s+$', '', 'g'), '') AS email_norm,
+        nullif(trim(lower(d.email), ' ' || chr(9) || chr(10) || chr(12) || chr(13)), '') AS email_norm,
         split_part(email_norm, '@', -1) AS email_domain,
         CAST(d.delivered_at AS DATE) AS delivery_day
     FROM deliveries AS d
@@ -32,7 +34,6 @@ checked AS (
     SELECT
         r.vendor_id, r.contract_id, r.program_id, r.lead_type, r.cpl_cents, r.sql_window_days,
         r.dedupe_days, r.vendor_lead_id, r.delivered_at, r.delivery_day, r.email_norm,
-        strftime(r.delivery_day, '%Y-%m') AS month,
         coalesce(nullif(lower(trim(r.company_domain)), ''), r.email_domain) AS account,
         (
             r.email_norm IS NULL
@@ -70,11 +71,14 @@ sequenced AS (
     FROM checked
 ),
 report_month AS (
-    SELECT * EXCLUDE (delivered_at) FROM sequenced WHERE month = $month
+    -- the month as a day range: no date formatted as text for every delivery
+    SELECT * EXCLUDE (delivered_at) FROM sequenced
+    WHERE delivery_day BETWEEN CAST($month || '-01' AS DATE)
+                           AND last_day(CAST($month || '-01' AS DATE))
 ),
 crm_clean AS (
     SELECT
-        nullif(regexp_replace(lower(c.email), '^\s+|\s+$', '', 'g'), '') AS email_norm,
+        nullif(trim(lower(c.email), ' ' || chr(9) || chr(10) || chr(12) || chr(13)), '') AS email_norm,
         c.vendor_id, c.vendor_lead_id, c.created_at, c.email_bounced,
         c.vendor_id IS NOT NULL AND c.vendor_lead_id IS NOT NULL AS keyed,
         struct_pack(
