@@ -10,6 +10,8 @@ import polars as pl
 
 from scorecards.contracts import contract_problems, load_contracts
 from scorecards.crm import MAPPING_FILE, CrmInput, read_crm
+from scorecards.documents.exchange import checked_exchange_rates, currency_warnings
+from scorecards.errors import UserError
 from scorecards.ingest import read_deliveries, read_suppression
 from scorecards.quarantined import check_sentences
 
@@ -65,6 +67,11 @@ def check_inputs(
         f"{len(portfolio.contracts)} contracts for {len(portfolio.vendor_ids)} vendors validate."
     )
     report.warnings += window_warnings(portfolio.contracts, sweep_days)
+    try:  # SPEC §4: a portfolio in several currencies is never summed across them
+        checked_exchange_rates((c.currency for c in portfolio.contracts), contracts_dir)
+        report.warnings += currency_warnings(portfolio.contracts, contracts_dir)
+    except UserError as error:
+        report.problems.append(error.sentence)
     ingested = read_deliveries(data / "deliveries", portfolio)
     crm = read_crm(data / "crm", contracts_dir / MAPPING_FILE)
     add_crm_recognition(report, crm)

@@ -22,6 +22,7 @@ from scorecards import formatting, quarantined
 from scorecards.claims import Claim, claim_lines, claims_by_vendor, replacement_terms
 from scorecards.contracts import load_contracts
 from scorecards.documents.claim import write_claim
+from scorecards.documents.exchange import checked_exchange_rates
 from scorecards.documents.portfolio import write_portfolio
 from scorecards.documents.render import write_atomic
 from scorecards.documents.review import write_review
@@ -118,14 +119,16 @@ def render_scorecard(staged: dict[str, Any], vendor_id: str) -> Path:
 
 
 def render_portfolio(staged: dict[str, Any]) -> Path:
-    currencies = sorted(set(staged["currency"].values())) or ["USD"]
+    contracts = Path(staged["contracts"])
+    contract_currency = {c.contract_id: c.currency for c in load_contracts(contracts).contracts}
     return write_portfolio(
         staged["month"],
         _frame(staged, "metrics"),
         _frame(staged, "verdicts"),
         _run(staged).as_dict(),
         Path(staged["staging"]),
-        currency=currencies[0],
+        contract_currency=contract_currency,
+        exchange=checked_exchange_rates(contract_currency.values(), contracts),
     )
 
 

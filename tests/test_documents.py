@@ -553,7 +553,7 @@ def test_portfolio_ranks_by_cost_per_sql_with_no_sql_last(frames, tmp_path):
     # Totals row: the judged months' SQLs and cost per SQL ($43,150 / 39); the one spend total
     # of the page is the report month's, as in its tile.
     assert "Portfolio 39 $1,106.41 100.0% 100.0% $43,150.00 $5,050.00" in league
-    assert "SPEND $43,150.00 Oct 2026" in text
+    assert "SPEND $43,150.00 USD Oct 2026" in text  # every amount with its ISO code (SPEC §4)
     # like for like: ranked within each lead type
     assert "Content syndication 1 Acme Syndication Ltd Jul 2026 31 10.7% $795.16" in text
     assert f"Page 1 of {len(pages)} · as of 2026-11-05 · run r-20261105-test" in one_line(pages[0])
