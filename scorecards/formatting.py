@@ -108,6 +108,39 @@ def ratio(value: float | None, places: int = 1) -> str:
     return f"{_group(_round(value, places), places)}×"
 
 
+def points_change(now: float | None, before: float | None) -> str:
+    """The change of a rate in percentage points: 0.204 after 0.189 -> "+1.5 pts"."""
+    if is_missing(now) or is_missing(before):
+        return NO_VALUE
+    assert now is not None and before is not None
+    delta = _round(Decimal(str(now)) * 100 - Decimal(str(before)) * 100, 1)
+    if delta == 0:
+        return "no change"
+    return f"{'+' if delta > 0 else '−'}{abs(delta)} pts"
+
+
+def money_change(now: int | None, before: int | None, currency: str = "USD") -> str:
+    """The change of an amount in cents: "+$1,200.00", "−$85.00"."""
+    if is_missing(now) or is_missing(before):
+        return NO_VALUE
+    assert now is not None and before is not None
+    return _signed(Decimal(int(now) - int(before)).scaleb(-2), currency)
+
+
+def units_change(now: float | None, before: float | None, currency: str = "USD") -> str:
+    """The change of an amount in currency units (cost per SQL): "−$120.40"."""
+    if is_missing(now) or is_missing(before):
+        return NO_VALUE
+    assert now is not None and before is not None
+    return _signed(_round(Decimal(str(now)) - Decimal(str(before)), 2), currency)
+
+
+def _signed(delta: Decimal, currency: str) -> str:
+    if delta == 0:
+        return "no change"
+    return f"{'+' if delta > 0 else '−'}{_with_currency(abs(delta), currency)}"
+
+
 def count(value: int | float | None) -> str:
     """A count with thousands separators: 12345 -> "12,345" (a fractional count is rounded)."""
     if is_missing(value):

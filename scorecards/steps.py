@@ -20,7 +20,7 @@ import polars as pl
 
 from scorecards import formatting, quarantined
 from scorecards.claims import Claim, claim_lines, claims_by_vendor, replacement_terms
-from scorecards.contracts import load_contracts
+from scorecards.contracts import Contract, load_contracts
 from scorecards.documents.claim import write_claim
 from scorecards.documents.exchange import checked_exchange_rates
 from scorecards.documents.portfolio import write_portfolio
@@ -115,7 +115,16 @@ def render_scorecard(staged: dict[str, Any], vendor_id: str) -> Path:
         _run(staged).as_dict(),
         Path(staged["staging"]) / "scorecards",
         currency=staged["currency"].get(vendor_id, "USD"),
+        contract=_contract_of(staged, vendor_id),
     )
+
+
+def _contract_of(staged: dict[str, Any], vendor_id: str) -> Contract | None:
+    """The contract the vendor's verdict names (term, programs) for the scorecard's context."""
+    verdicts = _frame(staged, "verdicts").filter(pl.col("vendor_id") == vendor_id)
+    named = set(verdicts["contract_id"].to_list())
+    portfolio = load_contracts(Path(staged["contracts"]))
+    return next((c for c in portfolio.contracts if c.contract_id in named), None)
 
 
 def render_portfolio(staged: dict[str, Any]) -> Path:

@@ -11,7 +11,7 @@ Charts only draw values they are given; they compute nothing.
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Any, Literal
 
 import altair as alt
 import polars as pl
@@ -79,13 +79,16 @@ def warm_up() -> None:
     vl_convert.vegalite_to_svg({"mark": "point", "data": {"values": []}})
 
 
-def trend_svg(trend: pl.DataFrame, thresholds: pl.DataFrame) -> str:
-    """Six-month trend of one vendor: a line per metric, the contract limits as rules.
+def trend_svg(trend: pl.DataFrame, thresholds: pl.DataFrame, *, across: bool = False) -> str:
+    """Six-month trend of one vendor: one titled panel per metric, each with its contract
+    limits as labelled rules, every y axis from 0 with several ticks.
 
     `trend`: month (str), month_label (str), metric, value (Float64), provisional (Boolean),
-    long format, one row per month x metric. `thresholds`: metric, limit (Float64).
-    Provisional points (an immature month's downstream figure) are drawn as hollow diamonds,
-    not joined to the judged months' solid line.
+    long format, one row per month x metric. `thresholds`: metric, bound ("min"|"max"), limit
+    (Float64), label (str: the limit's words, "limit ≥ 95.0%", formatted by the caller). Provisional points (an immature
+    month's downstream figure) are drawn as hollow diamonds, not joined to the judged months'
+    solid line. `across`: the panels side by side, narrow, with three-letter month labels (six
+    months on a page 1); else stacked, full width (a review's longer range).
     """
     names = [name for name, _ in TREND_METRICS.values()]
     colours = [colour for _, colour in TREND_METRICS.values()]
@@ -97,28 +100,38 @@ def trend_svg(trend: pl.DataFrame, thresholds: pl.DataFrame) -> str:
         .select("month", "month_label", "series", "value", "provisional")
         .sort("series", "month")
     )
-    rules = thresholds.join(labels, on="metric", how="inner").select("series", "limit")
+    rules = thresholds.join(labels, on="metric", how="inner").select(
+        "series", "bound", "limit", "label"
+    )
     month_order = data.select("month", "month_label").unique().sort("month")["month_label"]
 
-    colour = alt.Color("series:N", scale=alt.Scale(domain=names, range=colours), title=None)
+    colour = alt.Color(
+        "series:N", scale=alt.Scale(domain=names, range=colours), title=None, legend=None
+    )
 
-    def panel(
-        series: list[str], height: int, zero: bool, month_labels: bool
-    ) -> alt.LayerChart | alt.FacetChart:
-        """Lines of `series` on their own y scale: fill rate sits near 100%, the others low."""
+    width = ACROSS_WIDTH if across else PANEL_WIDTH
+
+    def panel(series: str, title: str, month_labels: bool) -> alt.LayerChart | alt.FacetChart:
+        """One metric on its own y scale from 0 (fill rate sits near 100%, the others low)."""
         x = alt.X(
             "month_label:N",
             sort=list(month_order),
             title=None,
-            axis=alt.Axis(labelAngle=0, grid=False, labels=month_labels, ticks=month_labels),
+            axis=alt.Axis(
+                labelAngle=0,
+                grid=False,
+                labels=month_labels,
+                ticks=month_labels,
+                labelExpr="slice(datum.label, 0, 3)" if across else "datum.label",
+            ),
         )
         y = alt.Y(
             "value:Q",
             title=None,
-            axis=alt.Axis(format=".0%", tickCount=max(2, height // 30)),
-            scale=alt.Scale(zero=zero, nice=True),
+            axis=alt.Axis(format=".0%", tickCount=5),
+            scale=alt.Scale(zero=True, nice=True),
         )
-        keep = alt.FieldOneOfPredicate(field="series", oneOf=series)
+        keep = alt.FieldEqualPredicate(field="series", equal=series)
         base = alt.Chart(alt.Data(values=data.to_dicts())).transform_filter(keep)
         # judged months joined by a solid line; a provisional month (SQL window open) is a
         # hollow point on its own, never joined, so an unfinished 0% does not read as a collapse
@@ -132,27 +145,63 @@ def trend_svg(trend: pl.DataFrame, thresholds: pl.DataFrame) -> str:
             y=y,
             color=colour,
             fill=alt.condition("datum.provisional", alt.value("white"), colour),
-            opacity=alt.condition("datum.provisional", alt.value(0.6), alt.value(1.0)),
+            opacity=alt.condition("datum.provisional", alt.value(0.7), alt.value(1.0)),
             shape=alt.condition("datum.provisional", alt.value("diamond"), alt.value("circle")),
         )
-        limit_rules = (
-            alt.Chart(alt.Data(values=rules.to_dicts()))
-            .transform_filter(keep)
-            .mark_rule(strokeDash=[2, 2], strokeWidth=1, opacity=0.8)
-            .encode(y="limit:Q", color=colour)
+        limit_base = alt.Chart(alt.Data(values=rules.to_dicts())).transform_filter(keep)
+        limit_rules = limit_base.mark_rule(strokeDash=[3, 2], strokeWidth=1, color=INK).encode(
+            y="limit:Q"
         )
-        return alt.layer(limit_rules, final_months, points, width=560, height=height)
+        # each limit says what it is, at the right end of its rule, on its passing side (under a
+        # minimum, over a maximum), where the line of a passing vendor does not run
+        limit_labels = [
+            limit_base.transform_filter(alt.FieldEqualPredicate(field="bound", equal=bound))
+            .mark_text(align="right", baseline=baseline, dy=dy, fontSize=8, color=INK, font=FONT)
+            .encode(y="limit:Q", x=alt.value(width), text="label:N")
+            for bound, baseline, dy in LIMIT_LABEL_SIDES
+        ]
+        return alt.layer(
+            limit_rules,
+            *limit_labels,
+            final_months,
+            points,
+            width=width,
+            height=ACROSS_HEIGHT if across else PANEL_HEIGHT,
+            title=alt.TitleParams(
+                series,
+                subtitle=title,
+                anchor="start",
+                fontSize=9,
+                subtitleFontSize=8,
+                font=FONT,
+                subtitleFont=FONT,
+                color=INK,
+                subtitleColor=MUTED,
+                fontWeight="bold",
+            ),
+        )
 
-    chart = (
-        alt.vconcat(
-            panel(["Fill rate"], 60, zero=False, month_labels=False),
-            panel(["SQL rate", "Invalid rate"], 130, zero=True, month_labels=True),
-            spacing=8,
-        )
-        .resolve_scale(y="independent")
-        .configure(**_CONFIG)
-    )
+    panels = [panel(name, TREND_TITLES[name], month_labels=True) for name in TREND_PANEL_ORDER]
+    joined = alt.hconcat(*panels, spacing=14) if across else alt.vconcat(*panels, spacing=6)
+    chart = joined.resolve_scale(y="independent").configure(**_CONFIG)
     return _to_svg(chart)
+
+
+# a limit's label sits on the passing side of its rule: under a minimum, over a maximum
+LIMIT_LABEL_SIDES: tuple[tuple[str, Literal["top", "bottom"], int], ...] = (
+    ("min", "top", 2),
+    ("max", "bottom", -2),
+)
+PANEL_WIDTH = 560
+PANEL_HEIGHT = 62
+ACROSS_WIDTH = 170
+ACROSS_HEIGHT = 72
+TREND_PANEL_ORDER = ("Fill rate", "Invalid rate", "SQL rate")
+TREND_TITLES = {
+    "Fill rate": "accepted leads ÷ ordered",
+    "Invalid rate": "invalid ÷ delivered",
+    "SQL rate": "SQLs ÷ accepted · ◇ provisional",
+}
 
 
 def share_svg(shares: pl.DataFrame) -> str:
@@ -196,7 +245,7 @@ def share_svg(shares: pl.DataFrame) -> str:
                 title=None,
             ),
         )
-        .properties(width=400, height=alt.Step(17))
+        .properties(width=400, height=alt.Step(12))
         .configure(**_CONFIG)
     )
     return _to_svg(chart)

@@ -16,7 +16,7 @@ import polars as pl
 from scorecards import formatting as fmt
 from scorecards.documents import charts
 from scorecards.documents.render import render_pdf, safe_output_path
-from scorecards.documents.scorecard import followup_section
+from scorecards.documents.scorecard import followup_section, limit_labels
 from scorecards.review import VendorReview, months_phrase
 from scorecards.verdicts import DOWNSTREAM
 
@@ -175,7 +175,7 @@ def _trend_chart(review: VendorReview) -> str:
         )
         .drop_nulls("value")
     )
-    limits = review.thresholds.select("metric", "limit").unique().sort("metric", "limit")
+    limits = limit_labels(review.thresholds, review.currency)
     return charts.svg_data_uri(charts.trend_svg(long, limits))
 
 

@@ -15,9 +15,11 @@ from typing import Any
 import polars as pl
 
 from scorecards import formatting as fmt
+from scorecards.contracts import Contract
 from scorecards.documents import charts
 from scorecards.documents.render import render_pdf, safe_output_path
 from scorecards.errors import UserError
+from scorecards.metrics import months_between
 from scorecards.verdicts import DOWNSTREAM
 
 METRIC_ORDER = ("fill_rate", "invalid_rate", "sql_rate", "cost_per_sql")
@@ -93,8 +95,10 @@ def scorecard_context(
     run: dict[str, Any],
     *,
     currency: str = "USD",
+    contract: Contract | None = None,
 ) -> dict[str, Any]:
-    """Everything scorecard.html shows, as formatted strings (plus the trend chart's data URI)."""
+    """Everything scorecard.html shows, as formatted strings (plus the trend chart's data URI).
+    `contract` (the verdict's contract) adds the contract context: term, programs, to date."""
     verdict = one_row(verdicts.filter(pl.col("vendor_id") == vendor_id, pl.col("month") == month))
     if not verdict:
         raise UserError(f"no verdict for vendor '{vendor_id}' in {month}", field="vendor_id")
@@ -145,33 +149,13 @@ def scorecard_context(
             "css": fmt.verdict_class(verdict["verdict"]),
             "reason": verdict["reason"],
         },
-        "tiles": [
-            {
-                "label": "Spend",
-                "value": money(report_row.get("spend_cents"), currency),
-                "note": f"{report_label} · {fmt.count(report_row.get('billable'))} billable leads",
-            },
-            {
-                "label": "Invalid rate",
-                "value": fmt.percent(report_row.get("invalid_rate")),
-                "note": f"{report_label} · {money(report_row.get('invoiced_risk_cents'), currency)}"
-                " invoiced risk",
-            },
-            {
-                "label": "SQL rate",
-                "value": fmt.percent(mature_row.get("sql_rate")),
-                "note": f"{judged_label} · {fmt.plural(mature_row.get('sql'), 'SQL')} of "
-                f"{fmt.count(mature_row.get('accepted'))} accepted",
-            },
-            {
-                "label": "Cost per SQL",
-                "value": fmt.money_units(mature_row.get("cost_per_sql"), currency),
-                "note": f"{judged_label}",
-            },
-        ],
+        "tiles": _tiles(
+            vendor_rows, vendor_statuses, month, judged, report_row, mature_row, currency
+        ),
+        "contract": _contract_context(metrics, contract, month, currency),
         "kpis": _kpi_rows(vendor_statuses, currency),
         "trend_span": _trend_span(vendor_rows, month),
-        "trend_chart": _trend_chart(vendor_rows, vendor_statuses, month),
+        "trend_chart": _trend_chart(vendor_rows, vendor_statuses, month, currency),
         "invalid_reasons": _invalid_reasons(leads, vendor_id, month, report_row, currency),
         "programs": _program_rows(metrics, vendor_id, month, judged, currency),
         "followup": followup_section(
@@ -201,6 +185,173 @@ def scorecard_context(
                 )
             ],
         },
+    }
+
+
+def previous_month(month: str) -> str:
+    """ "2026-10" -> "2026-09"; "2026-01" -> "2025-12"."""
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+
+
+def limit_labels(thresholds: pl.DataFrame, currency: str) -> pl.DataFrame:
+    """metric, limit, label ("limit ≥ 95.0%"): each limit rule of a trend chart says what it is."""
+    rows = thresholds.select("metric", "bound", "limit").unique().sort("metric", "bound")
+    return pl.DataFrame(
+        [
+            {
+                "metric": row["metric"],
+                "bound": row["bound"],
+                "limit": row["limit"],
+                "label": "limit " + fmt.limit(row["metric"], row["bound"], row["limit"], currency),
+            }
+            for row in rows.to_dicts()  # one per contract threshold: a handful
+        ],
+        schema={"metric": pl.String, "bound": pl.String, "limit": pl.Float64, "label": pl.String},
+    )
+
+
+# tile: (label, metric, which row it reads: report month or judged month)
+TILE_METRICS = (
+    ("Fill rate", "fill_rate", "report"),
+    ("Invalid rate", "invalid_rate", "report"),
+    ("SQL rate", "sql_rate", "judged"),
+    ("Cost per SQL", "cost_per_sql", "judged"),
+)
+
+
+def _tiles(
+    vendor_rows: pl.DataFrame,
+    statuses: pl.DataFrame,
+    month: str,
+    judged: str | None,
+    report_row: Row,
+    mature_row: Row,
+    currency: str,
+) -> list[Row]:
+    """Page 1's tiles: each KPI coloured by its status AND named by it (never colour alone),
+    its limit, the counts behind it and its change against the month before."""
+    by_metric = {row["metric"]: row for row in statuses.to_dicts()}  # one per threshold
+    months = {"report": month, "judged": judged}
+    rows = {"report": report_row, "judged": mature_row}
+    befores = {
+        key: one_row(vendor_rows.filter(pl.col("month") == previous_month(m))) if m else {}
+        for key, m in months.items()
+    }
+    behind = {
+        "fill_rate": lambda r: (
+            f"{fmt.count(r.get('accepted'))} of {fmt.count(r.get('ordered'))} ordered"
+        ),
+        "invalid_rate": lambda r: (
+            f"{fmt.count(r.get('invalid'))} of {fmt.count(r.get('delivered'))} delivered"
+        ),
+        "sql_rate": lambda r: (
+            f"{fmt.count(r.get('sql'))} of {fmt.count(r.get('accepted'))} accepted"
+        ),
+        "cost_per_sql": lambda r: (
+            f"{fmt.money(r.get('spend_cents'), currency)} ÷ {fmt.plural(r.get('sql'), 'SQL')}"
+        ),
+    }
+    tiles = []
+    for label, metric, which in TILE_METRICS:
+        row, before, when = rows[which], befores[which], months[which]
+        status = by_metric.get(metric)
+        state = status["status"] if status else None
+        if metric == "cost_per_sql":
+            change = fmt.units_change(row.get(metric), before.get(metric), currency)
+        else:
+            change = fmt.points_change(row.get(metric), before.get(metric))
+        tiles.append(
+            {
+                "label": label,
+                "value": fmt.metric_value(metric, row.get(metric), currency),
+                "status": fmt.status_label(state) if status else "no limit",
+                "status_css": fmt.status_class(state) if status else "no-data",
+                "limit": fmt.limit(metric, status["bound"], status["limit"], currency)
+                if status
+                else "",
+                "note": f"{fmt.month(when) if when else 'no mature month'} · {behind[metric](row)}",
+                "change": f"{change} vs {fmt.month(previous_month(when))[:3]}" if when else "",
+            }
+        )
+    tiles.append(
+        {
+            "label": "Spend",
+            "value": fmt.money(report_row.get("spend_cents"), currency),
+            "note": f"{fmt.month(month)} · {fmt.count(report_row.get('billable'))} billable leads",
+            "change": f"{fmt.money_change(report_row.get('spend_cents'), befores['report'].get('spend_cents'), currency)}"
+            f" vs {fmt.month(previous_month(month))[:3]}",
+        }
+    )
+    return tiles
+
+
+def _contract_context(
+    metrics: pl.DataFrame, contract: Contract | None, month: str, currency: str
+) -> Row | None:
+    """The contract behind the figures: its term, each program's ordered volume and CPL, and
+    the contract to date (ordered, delivered, accepted, spend) against its commitment."""
+    if contract is None:
+        return None
+    term_months = months_between(
+        contract.term.start.isoformat()[:7], contract.term.end.isoformat()[:7]
+    )
+    to_date = one_row(
+        metrics.filter(
+            pl.col("grain") == "program",
+            pl.col("contract_id") == contract.contract_id,
+            pl.col("month") <= month,
+        ).select(pl.col("ordered", "delivered", "accepted", "billable", "spend_cents").sum())
+    )
+    committed_leads = sum(p.monthly_volume for p in contract.programs) * len(term_months)
+    committed_cents = sum(p.monthly_volume * p.cpl_cents for p in contract.programs) * len(
+        term_months
+    )
+    elapsed = len([m for m in term_months if m <= month])
+    ordered = to_date.get("ordered")
+    ordered_words = f"{fmt.count(ordered)} ordered to date"
+    return {
+        "contract_id": contract.contract_id,
+        "term": f"{fmt.day(contract.term.start)} to {fmt.day(contract.term.end)}",
+        "term_months": fmt.plural(len(term_months), "month"),
+        "elapsed": f"{fmt.count(elapsed)} of {fmt.plural(len(term_months), 'month')}",
+        "currency": currency,
+        "programs": [
+            {
+                "program_id": p.id,
+                "lead_type": fmt.lead_type_label(p.lead_type),
+                "monthly_volume": fmt.count(p.monthly_volume),
+                "cpl": fmt.money(p.cpl_cents, currency),
+                "monthly_value": fmt.money(p.monthly_volume * p.cpl_cents, currency),
+            }
+            for p in contract.programs  # a few programs per contract
+        ],
+        "to_date": [
+            _to_date(
+                "Ordered", ordered, committed_leads, fmt.count(committed_leads) + " committed"
+            ),
+            _to_date("Delivered", to_date.get("delivered"), ordered, ordered_words),
+            _to_date("Accepted", to_date.get("accepted"), ordered, ordered_words),
+            {
+                **_to_date(
+                    "Spend to date",
+                    to_date.get("spend_cents"),
+                    committed_cents,
+                    f"{fmt.money(committed_cents, currency)} committed",
+                ),
+                "value": fmt.money(to_date.get("spend_cents"), currency),
+            },
+        ],
+    }
+
+
+def _to_date(label: str, value: int | None, whole: int | None, whole_words: str) -> Row:
+    """One contract-to-date figure: its value and its share of what it is measured against."""
+    return {
+        "label": label,
+        "value": fmt.count(value),
+        "of": f"of {whole_words}",
+        "share": fmt.percent((value or 0) / whole if whole else None),
     }
 
 
@@ -239,7 +390,9 @@ def _trend_span(vendor_rows: pl.DataFrame, month: str) -> str:
     return f"{fmt.month(window['month'][0])} – {fmt.month(window['month'][-1])}"
 
 
-def _trend_chart(vendor_rows: pl.DataFrame, statuses: pl.DataFrame, month: str) -> str:
+def _trend_chart(
+    vendor_rows: pl.DataFrame, statuses: pl.DataFrame, month: str, currency: str
+) -> str:
     long = (
         _trend_window(vendor_rows, month)
         .select("month", "mature", "fill_rate", "invalid_rate", "sql_rate")
@@ -252,8 +405,9 @@ def _trend_chart(vendor_rows: pl.DataFrame, statuses: pl.DataFrame, month: str) 
         )
         .drop_nulls("value")
     )
-    thresholds = statuses.select("metric", "limit")
-    return charts.svg_data_uri(charts.trend_svg(long, thresholds))
+    return charts.svg_data_uri(
+        charts.trend_svg(long, limit_labels(statuses, currency), across=True)
+    )
 
 
 def _invalid_reasons(
@@ -384,10 +538,19 @@ def write_scorecard(
     out_dir: Path,
     *,
     currency: str = "USD",
+    contract: Contract | None = None,
 ) -> Path:
     """Render `<out_dir>/<vendor_id>.pdf` (name made safe) atomically; returns its path."""
     context = scorecard_context(
-        vendor_id, month, metrics, statuses, verdicts, leads, run, currency=currency
+        vendor_id,
+        month,
+        metrics,
+        statuses,
+        verdicts,
+        leads,
+        run,
+        currency=currency,
+        contract=contract,
     )
     path = safe_output_path(out_dir, vendor_id, ".pdf")
     as_of: date = run["as_of"]
