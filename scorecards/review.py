@@ -120,6 +120,14 @@ def vendor_review(
         key=lambda c: c.term.start,
     ) or sorted(contracts, key=lambda c: c.term.start)
     latest = in_range[-1]
+    currencies = sorted({c.currency for c in in_range})
+    if len(currencies) > 1:  # SPEC §4: the range's totals would sum money across currencies
+        raise UserError(
+            f"vendor '{vendor_id}' has contracts in {' and '.join(currencies)} between {first} "
+            f"and {last}: money is never summed across currencies, so review the months of one "
+            "contract at a time.",
+            field="--from",
+        )
 
     vendor_rows = result.metrics.filter(
         pl.col("grain") == "vendor", pl.col("vendor_id") == vendor_id

@@ -329,6 +329,25 @@ def test_unknown_vendor_is_one_sentence_naming_the_known_vendors(result: MonthRe
     assert "\n" not in sentence and sentence.endswith(".")
 
 
+def test_contracts_in_two_currencies_in_the_range_are_refused_not_summed(
+    result: MonthResult,
+) -> None:
+    """SPEC §4: a range over a USD and a EUR contract would sum money across currencies."""
+    acme = next(c for c in result.portfolio.contracts if c.vendor.id == "acme")
+    in_euros = acme.model_copy(update={"contract_id": f"{acme.contract_id}-EUR", "currency": "EUR"})
+    mixed = replace(
+        result,
+        portfolio=result.portfolio.model_copy(
+            update={"contracts": [*result.portfolio.contracts, in_euros]}
+        ),
+    )
+    with pytest.raises(UserError) as caught:
+        vendor_review(mixed, EMPTY_LEDGER, "acme", "2026-02", "2026-07")
+    sentence = str(caught.value)
+    assert "contracts in EUR and USD" in sentence and "never summed across currencies" in sentence
+    assert "\n" not in sentence
+
+
 def test_range_starting_after_it_ends_is_refused(result: MonthResult) -> None:
     with pytest.raises(UserError, match="--from 2026-07 is later than --to 2026-02"):
         vendor_review(result, EMPTY_LEDGER, "acme", "2026-07", "2026-02")

@@ -309,7 +309,7 @@ def _contract_context(
     )
     elapsed = len([m for m in term_months if m <= month])
     ordered = to_date.get("ordered")
-    ordered_words = f"{fmt.count(ordered)} ordered to date"
+    ordered_words = fmt.count(ordered)
     return {
         "contract_id": contract.contract_id,
         "term": f"{fmt.day(contract.term.start)} to {fmt.day(contract.term.end)}",
@@ -337,7 +337,7 @@ def _contract_context(
                     "Spend to date",
                     to_date.get("spend_cents"),
                     committed_cents,
-                    f"{fmt.money(committed_cents, currency)} committed",
+                    fmt.money(committed_cents, currency),
                 ),
                 "value": fmt.money(to_date.get("spend_cents"), currency),
             },
