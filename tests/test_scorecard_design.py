@@ -119,7 +119,7 @@ def test_contract_context_traces_fill_rate_and_spend_to_the_contract(
     # committed; delivered 830; 780 billable × $85 = $66,300 of 2,400 × $85 = $204,000
     to_date = {row["label"]: row for row in contract["to_date"]}
     assert (to_date["Ordered"]["value"], to_date["Ordered"]["share"]) == ("800", "33.3%")
-    assert to_date["Ordered"]["of"] == "of 2,400"
+    assert to_date["Ordered"]["of"] == "of 2,400 committed"
     assert to_date["Delivered"]["value"] == "830"
     assert (to_date["Spend to date"]["value"], to_date["Spend to date"]["share"]) == (
         "$66,300.00",
