@@ -195,7 +195,7 @@ LIMIT_LABEL_SIDES: tuple[tuple[str, Literal["top", "bottom"], int], ...] = (
 PANEL_WIDTH = 560
 PANEL_HEIGHT = 62
 ACROSS_WIDTH = 170
-ACROSS_HEIGHT = 72
+ACROSS_HEIGHT = 62
 TREND_PANEL_ORDER = ("Fill rate", "Invalid rate", "SQL rate")
 TREND_TITLES = {
     "Fill rate": "accepted leads ÷ ordered",
