@@ -28,8 +28,13 @@ os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "false")
 # The CLI reports a failed run itself, in one sentence; Prefect's run loggers would add a
 # traceback for a user's mistake (an unknown vendor) before it could.
+# Prefect re-reads its logging config when a flow starts, so the levels go through its own
+# environment overrides as well.
 for _name in ("prefect.flow_runs", "prefect.task_runs"):
     logging.getLogger(_name).setLevel(logging.CRITICAL)
+    os.environ.setdefault(
+        f"PREFECT_LOGGING_LOGGERS_{_name.replace('.', '_').upper()}_LEVEL", "CRITICAL"
+    )
 
 app = typer.Typer(
     name="scorecards",
@@ -92,18 +97,32 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(2) from None
 
 
-def _preflight(data: Path, contracts: Path, vendor: str | None = None) -> None:
-    """Refuse a bad contract before any flow starts (SPEC §9: nothing runs on it)."""
+def _preflight(
+    data: Path,
+    contracts: Path,
+    vendor: str | None = None,
+    months: tuple[str, str] | None = None,
+    *,
+    inputs: bool = True,
+) -> None:
+    """Refuse a bad contract, or a month no contract covers, before any flow starts (SPEC §9:
+    nothing runs on it)."""
     from scorecards.contracts import load_contracts
     from scorecards.crm import MAPPING_FILE, load_crm_mapping
+    from scorecards.guards import check_contract_in_force, check_inputs_present, input_file_count
 
     folder_arg(contracts, "--contracts")
     folder_arg(data, "--data")
+    if inputs:  # `serve` may start before the first files arrive
+        check_inputs_present(input_file_count(data), str(data))
     portfolio = load_contracts(contracts)
     load_crm_mapping(contracts / MAPPING_FILE)  # a bad CRM mapping stops the run like a contract
     if vendor is not None and vendor not in portfolio.vendor_ids:
         known = ", ".join(sorted(portfolio.vendor_ids))
         raise UserError(f"no contract names vendor '{vendor}' (known vendors: {known})")
+    if months is not None:
+        mine = [c for c in portfolio.contracts if vendor is None or c.vendor.id == vendor]
+        check_contract_in_force(mine, *months)
 
 
 def _profile_api_url() -> str | None:
@@ -130,8 +149,20 @@ def _configured_server_answers() -> None:
 
 
 def _with_progress(message: str, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    with console.status(message, spinner="dots"):
+    """Run `work` showing its stages ("judging 11,244 leads…", "rendering 24 documents 7/24…")
+    on a terminal; nothing at all when the output is not one (logs, CI)."""
+    if not console.is_terminal:
         return work()
+    from scorecards import progress
+
+    with console.status(f"{message}", spinner="dots") as status:
+
+        def show(text: str, done: int | None, total: int | None) -> None:
+            counted = f" {done}/{total}" if done is not None and total else ""
+            status.update(f"{message} {text}{counted}…")
+
+        with progress.listening(show):
+            return work()
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
@@ -181,54 +212,96 @@ def run(
         str | None,
         typer.Option("--dask-address", help="A running Dask scheduler (tcp://host:8786)."),
     ] = None,
+    preview: Annotated[
+        bool,
+        typer.Option(
+            "--preview",
+            help="Preview an unfinished month into out/previews/<month>/, every page marked "
+            "PREVIEW: no claim filed, history untouched.",
+        ),
+    ] = False,
 ) -> None:
     """Run the monthly job: judge every lead, score every vendor, write PDFs and claims.
 
     Example: scorecards run --month 2026-10 --as-of 2026-11-05
     """
-    with user_errors():
-        month = month_arg(month, "--month")
-        day = day_arg(as_of)
-        _preflight(data, contracts)
-        _configured_server_answers()
-        from flows.common import task_runner
+    from flows.common import month_and_as_of, task_runner, today
+    from scorecards.guards import check_as_of
 
+    with user_errors():
+        month, day = month_and_as_of(month_arg(month, "--month"), day_arg(as_of))
+        check_as_of(month, day, today(), preview=preview)
+        _preflight(data, contracts, months=(month, month))
+        _configured_server_answers()
         chosen = task_runner(runner, dask_address)
     from flows.monthly import monthly_scorecards
 
-    summary = _with_progress(
-        f"Scoring vendors for {month or 'last month'}…",
-        lambda: monthly_scorecards.with_options(task_runner=chosen)(
-            month=month,
-            as_of=day,
-            data=str(data),
-            contracts=str(contracts),
-            out=str(out),
-            history=history,
-        ),
-    )
+    with user_errors():
+        summary = _with_progress(
+            f"{'Previewing' if preview else 'Scoring'} vendors for {month}:",
+            lambda: monthly_scorecards.with_options(task_runner=chosen)(
+                month=month,
+                as_of=day,
+                data=str(data),
+                contracts=str(contracts),
+                out=str(out),
+                history=history,
+                preview=preview,
+            ),
+        )
     _print_summary(summary)
     for sentence in [*summary.get("crm_unmapped", []), *summary.get("crm_unknown", [])]:
         errors.print(f"[yellow]CRM:[/] {sentence}", highlight=False, soft_wrap=True)
-    if summary.get("failed") or not summary["balanced"] or summary.get("crm_unknown"):
+    silent = _no_deliveries(summary)
+    if silent:
+        errors.print(f"[yellow]needs a look:[/] {silent}", highlight=False, soft_wrap=True)
+    if preview:
+        console.print(
+            "[bold]PREVIEW[/]: no claim filed, history and the published month untouched."
+        )
+    if summary.get("failed") or not summary["balanced"] or summary.get("crm_unknown") or silent:
         raise typer.Exit(1)
+
+
+def _no_deliveries(summary: dict[str, Any]) -> str | None:
+    """One sentence naming every vendor in force that delivered nothing in the month."""
+    from scorecards.verdicts import NO_DELIVERIES
+
+    silent = [v["vendor_id"] for v in summary["verdicts"] if v["verdict"] == NO_DELIVERIES]
+    if not silent:
+        return None
+    who = ", ".join(silent)
+    one = len(silent) == 1
+    return (
+        f"no deliveries received in {summary['month']} from {who} although "
+        f"{'its contract is' if one else 'their contracts are'} in force, so "
+        f"{'it is' if one else 'they are'} marked 'no deliveries received', not judged on zeros "
+        f"(is {'its' if one else 'a'} folder under deliveries/ misspelled?)"
+    )
 
 
 @app.command()
 def check(
+    month: Annotated[
+        str | None,
+        typer.Option("--month", help="Month whose deliveries are counted (default: last month)."),
+    ] = None,
     data: DataOption = Path("data"),
     contracts: ContractsOption = Path("contracts"),
 ) -> None:
     """Validate contracts and inputs; write nothing. Exit 1 when anything needs fixing.
 
-    Example: scorecards check --data data --contracts contracts
+    Lists, per vendor whose contract is in force in the month, its delivery rows by file.
+    Example: scorecards check --month 2026-10 --data data --contracts contracts
     """
+    from flows.common import month_and_as_of
     from scorecards.checks import check_inputs
 
     with user_errors():
+        chosen, _ = month_and_as_of(month_arg(month, "--month"), None)
         folder_arg(contracts, "--contracts")
         folder_arg(data, "--data")
-        report = check_inputs(data, contracts)
+        report = check_inputs(data, contracts, chosen)
     for line in report.lines:
         console.print(line, highlight=False, soft_wrap=True)
     for problem in report.problems:
@@ -269,8 +342,13 @@ def claims(
         for path in paths:
             console.print(f"  {path}", highlight=False)
         return
+    from flows.common import today
+    from scorecards.guards import check_not_future
+
     with user_errors():
         day = day_arg(as_of)
+        if day is not None:  # a sweep as of a day to come would file claims too early
+            check_not_future(day, today())
         _preflight(data, contracts)
         _configured_server_answers()
     from flows.claims import claims_sweep
@@ -314,8 +392,13 @@ def review(
         month_arg(to_month, "--to")
         if from_month > to_month:
             raise UserError(f"--from {from_month} is after --to {to_month}")
-        day = day_arg(as_of)
-        _preflight(data, contracts, vendor)
+        from flows.common import today
+        from flows.review import review_as_of
+        from scorecards.guards import check_as_of
+
+        day = review_as_of(to_month, day_arg(as_of), out)
+        check_as_of(to_month, day, today())
+        _preflight(data, contracts, vendor, months=(from_month, to_month))
         _configured_server_answers()
     from flows.review import vendor_review
 
@@ -355,7 +438,7 @@ def serve(
     Example: PREFECT_API_URL=http://127.0.0.1:4200/api scorecards serve
     """
     with user_errors():
-        _preflight(data, contracts)
+        _preflight(data, contracts, inputs=False)
         api_url = os.environ.get("PREFECT_API_URL") or _profile_api_url()
         if not api_url:
             raise UserError(

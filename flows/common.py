@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import socket
 import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from prefect.artifacts import (
     create_link_artifact,
@@ -34,14 +36,37 @@ def previous_month(today: date) -> str:
     return f"{year:04d}-{month:02d}"
 
 
+# tests pin "today" (as-of dates after it are refused); nothing else reads this variable
+TODAY_VARIABLE = "SCORECARDS_TODAY"
+
+
+def today() -> date:
+    """Today in UTC, or the date in $SCORECARDS_TODAY (tests only)."""
+    pinned = os.environ.get(TODAY_VARIABLE)
+    return date.fromisoformat(pinned) if pinned else datetime.now(UTC).date()
+
+
 def month_and_as_of(month: str | None, as_of: date | None) -> tuple[str, date]:
     """SPEC §8 defaults: the previous calendar month, as of today (UTC)."""
-    today = datetime.now(UTC).date()
-    return month or previous_month(as_of or today), as_of or today
+    now = today()
+    return month or previous_month(as_of or now), as_of or now
+
+
+def not_a_user_error(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry a task on anything but a user's mistake (said once, in one sentence)."""
+    try:
+        state.result()
+    except UserError:
+        return False
+    except Exception:
+        return True
+    return True
 
 
 def publish_summary(summary: dict[str, Any]) -> None:
     """A table artifact per run (vendors, verdicts, ...) and a note of where the outputs are."""
+    if summary.get("preview"):  # a preview never stands in for the month's own artifacts
+        summary = summary | {"month": f"preview-{summary['month']}"}
     create_table_artifact(
         table=summary["table"],
         key=f"scorecards-{summary['month']}",
@@ -173,8 +198,34 @@ def task_runner(kind: str = "threads", dask_address: str | None = None) -> TaskR
                 "the dask runner needs the optional extra: uv sync --locked --extra dask"
             ) from None
         if dask_address:
+            dask_answers(dask_address)
             return DaskTaskRunner(address=dask_address)  # type: ignore[no-any-return]
         return DaskTaskRunner(  # type: ignore[no-any-return]
             cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True}
         )
     raise UserError(f"--runner must be one of {', '.join(RUNNERS)} (got '{kind}')")
+
+
+DASK_PROBE_SECONDS = 3.0
+
+
+def dask_answers(address: str, timeout: float = DASK_PROBE_SECONDS) -> None:
+    """Fail fast on a Dask scheduler that does not answer: Dask itself waits for a long timeout
+    and then raises a traceback."""
+    parsed = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parsed.hostname, parsed.port or 8786
+    except ValueError:
+        host, port = None, None
+    if not host or port is None:
+        raise UserError(f"--dask-address must look like tcp://host:8786 (got '{address}')")
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return
+    except OSError as exc:
+        reason = exc.strerror or "no answer"
+        raise UserError(
+            f"no Dask scheduler answers at --dask-address {address} ({reason.lower()} within "
+            f"{timeout:g} s): start one with 'dask scheduler' or drop --dask-address for a local "
+            "cluster"
+        ) from None

@@ -14,17 +14,19 @@ from typing import Any
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.cache_policies import NO_CACHE
 
-from flows.common import month_and_as_of, publish_summary
-from scorecards import steps
+from flows.common import month_and_as_of, not_a_user_error, publish_summary, today
+from scorecards import guards, progress, steps
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1, retry_condition_fn=not_a_user_error)
 def compute_and_stage(
-    month: str, as_of: date, data: str, contracts: str, out: str, history: str
+    month: str, as_of: date, data: str, contracts: str, out: str, history: str, preview: bool
 ) -> dict[str, Any]:
     """Read every input (retried: files on shared storage come and go), judge and measure, and
     write the month's data outputs into a staging folder."""
-    return steps.compute_and_stage(month, as_of, Path(data), Path(contracts), Path(out), history)
+    return steps.compute_and_stage(
+        month, as_of, Path(data), Path(contracts), Path(out), history, preview
+    )
 
 
 @task(cache_policy=NO_CACHE)
@@ -55,22 +57,29 @@ def monthly_scorecards(
     contracts: str = "contracts",
     out: str = "out",
     history: str = "history",
+    preview: bool = False,
 ) -> dict[str, Any]:
     """Judge every lead delivered up to `month` (default: last month), score every vendor against
-    its contract, write the scorecards, the portfolio and the month's replacement claims."""
+    its contract, write the scorecards, the portfolio and the month's replacement claims.
+
+    `preview` runs an unfinished month into `out/previews/<month>/`, every page marked PREVIEW,
+    and files no claim, records no history (SPEC §9)."""
     logger = get_run_logger()
     month, as_of = month_and_as_of(month, as_of)
-    staged = compute_and_stage(month, as_of, data, contracts, out, history)
+    guards.check_as_of(month, as_of, today(), preview=preview)
+    staged = compute_and_stage(month, as_of, data, contracts, out, history, preview)
     logger.info("%s: %s leads judged, %s vendors", month, staged["leads"], len(staged["vendors"]))
     scorecards = render_scorecard.map(unmapped(staged), staged["vendors"])  # type: ignore[arg-type]
-    portfolio = render_portfolio.submit(staged)
-    claims = write_claims.submit(staged)
-    documents, failed = gathered(
-        {f"scorecard {v}": f for v, f in zip(staged["vendors"], scorecards, strict=True)}
-        | {"portfolio": portfolio, "claims": claims}
-    )
+    futures: dict[str, Any] = {
+        f"scorecard {v}": f for v, f in zip(staged["vendors"], scorecards, strict=True)
+    }
+    futures["portfolio"] = render_portfolio.submit(staged)
+    if not preview:  # a preview files no claim
+        futures["claims"] = write_claims.submit(staged)
+    documents, failed = gathered(futures)
     for name, error in failed.items():
         logger.error("%s failed: %s", name, error)
+    progress.stage("publishing")
     summary = publish(
         staged, {"files": documents, "claims": documents.get("claims", {}), "failed": failed}
     )
@@ -83,9 +92,12 @@ def gathered(futures: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     """Each future's result, or its error: one vendor's failing document stops no other."""
     results: dict[str, Any] = {}
     failed: dict[str, str] = {}
-    for name, future in futures.items():
+    total = len(futures)
+    progress.stage(f"rendering {progress.count(total, 'document')}", 0, total)
+    for done, (name, future) in enumerate(futures.items(), start=1):
         try:
             results[name] = future.result()
         except Exception as exc:  # reported in the run's summary, the others still publish
             failed[name] = f"{type(exc).__name__}: {exc}"
+        progress.stage(f"rendering {progress.count(total, 'document')}", done, total)
     return results, failed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -10,11 +11,11 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.common import month_and_as_of
-from scorecards import steps
+from flows.common import not_a_user_error, today
+from scorecards import guards, steps
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1, retry_condition_fn=not_a_user_error)
 def review(
     vendor: str,
     first: str,
@@ -43,7 +44,8 @@ def vendor_review(
 ) -> dict[str, Any]:
     """Review one vendor month by month over [from_month, to_month]: thresholds, breaches,
     claims, follow-up, and a recommendation with its reasons."""
-    _, day = month_and_as_of(None, as_of)
+    day = review_as_of(to_month, as_of, Path(out))
+    guards.check_as_of(to_month, day, today())
     summary = review(vendor, from_month, to_month, day, data, contracts, out, history)
     create_markdown_artifact(
         markdown=(
@@ -55,3 +57,15 @@ def vendor_review(
         key=f"review-{vendor}".lower().replace("_", "-")[:60],
     )
     return summary
+
+
+def review_as_of(to_month: str, as_of: date | None, out: Path) -> date:
+    """Without --as-of a review is as of the published run of its last month, so its figures are
+    the month's scorecard's; with no published run, as of today (`run`'s default)."""
+    if as_of is not None:
+        return as_of
+    record = out / to_month / "run.json"
+    try:
+        return date.fromisoformat(json.loads(record.read_text(encoding="utf-8"))["as_of"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return today()

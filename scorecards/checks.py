@@ -12,8 +12,10 @@ from scorecards.contracts import contract_problems, load_contracts
 from scorecards.crm import MAPPING_FILE, CrmInput, read_crm
 from scorecards.documents.exchange import checked_exchange_rates, currency_warnings
 from scorecards.errors import UserError
+from scorecards.guards import check_inputs_present, input_file_count
 from scorecards.ingest import read_deliveries, read_suppression
 from scorecards.quarantined import check_sentences
+from scorecards.verdicts import contracts_in_force
 
 # The claims sweep runs weekly by default (SPEC §6); a shorter claim window can lapse between sweeps.
 DEFAULT_SWEEP_DAYS = 7
@@ -54,8 +56,37 @@ def add_crm_recognition(report: CheckReport, crm: CrmInput) -> None:
     report.problems += [u["sentence"] for u in crm.unknown_columns]
 
 
+def delivered_in_month(
+    deliveries: pl.DataFrame,
+    contracts: list,
+    month: str,  # type: ignore[type-arg]
+) -> tuple[list[str], list[str]]:
+    """Per vendor whose contract is in force in `month`: its delivery rows of the month by file
+    (lines), and a problem for each vendor with none (a run marks it `no deliveries received`)."""
+    in_force = [c.vendor.id for c in contracts_in_force(contracts, month)]
+    counts = (
+        deliveries.filter(pl.col("delivered_at").dt.strftime("%Y-%m") == month)
+        .group_by("vendor_id", "source_file")
+        .agg(pl.len().alias("rows"))
+        .sort("vendor_id", "source_file")
+    )
+    lines, problems = [f"Deliveries for {month}, per vendor in force:"], []
+    for vendor in in_force:
+        mine = counts.filter(pl.col("vendor_id") == vendor)
+        if not mine.height:
+            lines.append(f"  {vendor}: 0 rows")
+            problems.append(
+                f"{vendor}: no delivery rows for {month} although its contract is in force "
+                "(a run marks it 'no deliveries received'; is its folder under deliveries/ misspelled?)"
+            )
+            continue
+        files = ", ".join(f"{f} {n:,}" for f, n in mine.select("source_file", "rows").iter_rows())
+        lines.append(f"  {vendor}: {int(mine['rows'].sum()):,} rows ({files})")
+    return lines, problems
+
+
 def check_inputs(
-    data: Path, contracts_dir: Path, sweep_days: int = DEFAULT_SWEEP_DAYS
+    data: Path, contracts_dir: Path, month: str, sweep_days: int = DEFAULT_SWEEP_DAYS
 ) -> CheckReport:
     report = CheckReport()
     problems = contract_problems(contracts_dir)
@@ -72,6 +103,11 @@ def check_inputs(
         report.warnings += currency_warnings(portfolio.contracts, contracts_dir)
     except UserError as error:
         report.problems.append(error.sentence)
+    try:
+        check_inputs_present(input_file_count(data), str(data))
+    except UserError as exc:
+        report.problems.append(f"{exc.sentence}; a run would refuse it")
+        return report
     ingested = read_deliveries(data / "deliveries", portfolio)
     crm = read_crm(data / "crm", contracts_dir / MAPPING_FILE)
     add_crm_recognition(report, crm)
@@ -89,5 +125,8 @@ def check_inputs(
         f"{len(files)} input files, {sum(f.rows for f in files):,} rows read; "
         f"{ingested.deliveries.height:,} deliveries attributed."
     )
+    lines, silent = delivered_in_month(ingested.deliveries, portfolio.contracts, month)
+    report.lines += lines
+    report.problems += silent
     report.problems += check_sentences(quarantine)
     return report

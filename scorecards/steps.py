@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from scorecards import formatting, quarantined
+from scorecards import formatting, guards, progress, quarantined
 from scorecards.claims import Claim, claim_lines, claims_by_vendor, replacement_terms
 from scorecards.contracts import Contract, load_contracts
 from scorecards.documents.claim import write_claim
@@ -58,6 +58,11 @@ FRAMES = {
 }
 
 
+def _document_run(staged: dict[str, Any]) -> dict[str, Any]:
+    """What a scorecard or the portfolio prints about its run; a preview says so on every page."""
+    return _run(staged).as_dict() | {"preview": bool(staged.get("preview"))}
+
+
 def _run(staged: dict[str, Any]) -> RunInfo:
     unknown = [u["document"] for u in staged.get("crm", {}).get("unknown_columns", [])]
     return RunInfo(staged["run_id"], date.fromisoformat(staged["as_of"]), staged["month"], unknown)
@@ -68,17 +73,31 @@ def _frame(staged: dict[str, Any], name: str) -> pl.DataFrame:
 
 
 def compute_and_stage(
-    month: str, as_of: date, data: Path, contracts: Path, out: Path, history: str
+    month: str,
+    as_of: date,
+    data: Path,
+    contracts: Path,
+    out: Path,
+    history: str,
+    preview: bool = False,
 ) -> dict[str, Any]:
-    """Read, judge, measure; write the data outputs into a fresh staging folder.
+    """Read, judge, measure; write the data outputs into a fresh staging folder (a preview's
+    under `out/previews/`). Refuses missing data (SPEC §9) before anything is written.
 
     First, what a killed run left is put right: the month's previous results back in place,
-    pending claims settled (before anything reads the ledger)."""
-    restore_previous(out / month)
-    settle_pending_claims(HistoryStore(history))
+    pending claims settled (before anything reads the ledger); a preview touches neither."""
+    files = guards.input_file_count(data)
+    guards.check_inputs_present(files, str(data))
+    if not preview:
+        restore_previous(out / month)
+        settle_pending_claims(HistoryStore(history))
+    progress.stage(f"reading {progress.count(files, 'file')}")
     inputs = read_inputs(data, contracts)
+    guards.check_month_delivered(inputs.deliveries, month, str(data))
+    progress.stage(f"judging {progress.count(inputs.deliveries.height, 'lead')}")
     result = compute_month(inputs, month, as_of)
-    staging = staging_for(out / month, result.run_id)
+    root = out / PREVIEWS if preview else out
+    staging = staging_for(root / month, result.run_id)
     for name, attribute in FRAMES.items():
         write_parquet(getattr(result, attribute), staging.path(f"{name}.parquet"))
     currency = {c.vendor.id: c.currency for c in result.portfolio.contracts}
@@ -98,7 +117,11 @@ def compute_and_stage(
         "files": [f.__dict__ for f in result.files],
         "balanced": bool(result.reconciliation["balanced"].all()),
         "crm": inputs.crm_report,
+        "preview": preview,
     }
+
+
+PREVIEWS = "previews"
 
 
 def render_scorecard(staged: dict[str, Any], vendor_id: str) -> Path:
@@ -112,7 +135,7 @@ def render_scorecard(staged: dict[str, Any], vendor_id: str) -> Path:
         _frame(staged, "statuses"),
         _frame(staged, "verdicts"),
         leads.collect(),
-        _run(staged).as_dict(),
+        _document_run(staged),
         Path(staged["staging"]) / "scorecards",
         currency=staged["currency"].get(vendor_id, "USD"),
         contract=_contract_of(staged, vendor_id),
@@ -134,7 +157,7 @@ def render_portfolio(staged: dict[str, Any]) -> Path:
         staged["month"],
         _frame(staged, "metrics"),
         _frame(staged, "verdicts"),
-        _run(staged).as_dict(),
+        _document_run(staged),
         Path(staged["staging"]),
         contract_currency=contract_currency,
         exchange=checked_exchange_rates(contract_currency.values(), contracts),
@@ -268,7 +291,10 @@ def publish(staged: dict[str, Any], documents: dict[str, Any]) -> dict[str, Any]
     settles (`settle_pending_claims`, `restore_previous`)."""
     staging = Staging(final=Path(staged["final"]), folder=Path(staged["staging"]))
     store = HistoryStore(staged["history"])
-    kept = restore_filed_claims(store, staged["month"], staging.folder / "claims")
+    preview = bool(staged.get("preview"))  # touches neither history nor the ledger (SPEC §9)
+    kept = (
+        [] if preview else restore_filed_claims(store, staged["month"], staging.folder / "claims")
+    )
     documents = {**documents, "kept_claims": kept}
     reconciliation = pl.read_parquet(staging.folder / "reconciliation.parquet")
     files = [FileRead(**f) for f in staged["files"]]
@@ -299,26 +325,29 @@ def publish(staged: dict[str, Any], documents: dict[str, Any]) -> dict[str, Any]
         month=staged["month"],
         run=_run(staged),
     )
-    store.record_pending(rows, lines)
+    if not preview:
+        store.record_pending(rows, lines)
     final = publish_folder(staging)
     crash_point("after-publish-before-ledger")
     # history keeps each report month as its own run judged it (later runs refine older months)
     month_rows = pl.read_parquet(final / "metrics.parquet").filter(
         pl.col("month") == staged["month"]
     )
-    store.replace_month(
-        month_rows.with_columns(
-            pl.lit(staged["as_of"]).alias("as_of"), pl.lit(staged["run_id"]).alias("run_id")
-        ),
-        staged["month"],
-    )
-    store.mark_filed(filed)
+    if not preview:
+        store.replace_month(
+            month_rows.with_columns(
+                pl.lit(staged["as_of"]).alias("as_of"), pl.lit(staged["run_id"]).alias("run_id")
+            ),
+            staged["month"],
+        )
+        store.mark_filed(filed)
     crash_point("after-ledger")
     verdicts = pl.read_parquet(final / "verdicts.parquet")
     already = (
         already_claimed_sentence(month_lines, store.ledger()) if month_lines is not None else None
     )
     return {
+        "preview": preview,
         "month": staged["month"],
         "as_of": staged["as_of"],
         "run_id": staged["run_id"],
@@ -470,7 +499,12 @@ def review_vendor(
     history: str,
 ) -> dict[str, Any]:
     """The ad-hoc review of one vendor over [first, last]: `out/reviews/<vendor>-<first>-<last>.pdf`."""
-    result = compute_month(read_inputs(data, contracts), last, as_of)
+    guards.check_inputs_present(guards.input_file_count(data), str(data))
+    inputs = read_inputs(data, contracts)
+    guards.check_range_delivered(
+        inputs.deliveries.filter(pl.col("vendor_id") == vendor), first, last, str(data), vendor
+    )
+    result = compute_month(inputs, last, as_of)
     review = vendor_review(result, HistoryStore(history).ledger(), vendor, first, last)
     path = write_review(review, {"as_of": result.as_of, "run_id": result.run_id}, out / "reviews")
     return {

@@ -28,6 +28,7 @@ def test_check_lists_every_row_a_run_would_quarantine_and_exits_1() -> None:
     assert result.exit_code == 1
     text = " ".join(result.output.split())
     assert "12 contracts for 12 vendors validate." in text
+    assert "Deliveries for " in text and "per vendor in force:" in text
     assert "deliveries/tristate-data/2026-08.csv, line 2, field 'delivered_at'" in text
     assert "'mb-cs-2026-pilot' is not a program of vendor 'meridian-b2b'" in text
 
@@ -43,7 +44,10 @@ def test_check_warns_when_a_claim_window_is_shorter_than_the_sweep(tmp_path: Pat
     )
     text = " ".join(result.output.split())
     assert "allows claims for 5 days, shorter than the 7-day claims sweep" in text
-    assert result.exit_code == 0
+    # the folder holds no input file: the warning is still given, and check fails on it
+    assert f"no input files in {tmp_path / 'data'} (expected CSV, Parquet or XLSX" in text
+    assert "; a run would refuse it" in text
+    assert result.exit_code == 1
 
 
 def test_check_names_the_file_line_and_field_of_a_broken_contract(tmp_path: Path) -> None:

@@ -132,6 +132,7 @@ def scorecard_context(
             "created": fmt.day(run["as_of"]),
             "as_of": fmt.day(run["as_of"]),
             "run_id": str(run["run_id"]),
+            "preview": bool(run.get("preview")),
         },
         "crm_unknown": list(run.get("crm_unknown") or []),  # SPEC §2.3 "no silent zero"
         "vendor": {
