@@ -194,19 +194,23 @@ def run(
         from flows.common import task_runner
 
         chosen = task_runner(runner, dask_address)
+    from flows.common import month_and_as_of
     from flows.monthly import monthly_scorecards
+    from scorecards.lock import one_writer
 
-    summary = _with_progress(
-        f"Scoring vendors for {month or 'last month'}…",
-        lambda: monthly_scorecards.with_options(task_runner=chosen)(
-            month=month,
-            as_of=day,
-            data=str(data),
-            contracts=str(contracts),
-            out=str(out),
-            history=history,
-        ),
-    )
+    doing = f"run of {month_and_as_of(month, day)[0]}"
+    with user_errors(), one_writer(out, history, doing):  # SPEC §9: one writer at a time
+        summary = _with_progress(
+            f"Scoring vendors for {month or 'last month'}…",
+            lambda: monthly_scorecards.with_options(task_runner=chosen)(
+                month=month,
+                as_of=day,
+                data=str(data),
+                contracts=str(contracts),
+                out=str(out),
+                history=history,
+            ),
+        )
     _print_summary(summary)
     for sentence in [*summary.get("crm_unmapped", []), *summary.get("crm_unknown", [])]:
         errors.print(f"[yellow]CRM:[/] {sentence}", highlight=False, soft_wrap=True)
@@ -274,13 +278,15 @@ def claims(
         _preflight(data, contracts)
         _configured_server_answers()
     from flows.claims import claims_sweep
+    from scorecards.lock import one_writer
 
-    summary = _with_progress(
-        "Sweeping replacement claims…",
-        lambda: claims_sweep(
-            as_of=day, data=str(data), contracts=str(contracts), out=str(out), history=history
-        ),
-    )
+    with user_errors(), one_writer(out, history, "claims sweep"):
+        summary = _with_progress(
+            "Sweeping replacement claims…",
+            lambda: claims_sweep(
+                as_of=day, data=str(data), contracts=str(contracts), out=str(out), history=history
+            ),
+        )
     from scorecards.formatting import money
 
     console.print(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import multiprocessing
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from prefect.artifacts import (
     create_link_artifact,
@@ -24,6 +27,9 @@ from prefect.task_runners import (
 )
 
 from scorecards.errors import UserError
+from scorecards.lock import one_writer
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 RUNNERS = ("threads", "processes", "dask")
 
@@ -178,3 +184,23 @@ def task_runner(kind: str = "threads", dask_address: str | None = None) -> TaskR
             cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True}
         )
     raise UserError(f"--runner must be one of {', '.join(RUNNERS)} (got '{kind}')")
+
+
+def one_writer_flow(doing: Callable[[dict[str, Any]], str]) -> Callable[[F], F]:
+    """Run the decorated flow function holding the writer lock on its `out` and `history`
+    (SPEC §9); `doing` names the run from its bound arguments ("run of 2026-10")."""
+
+    def decorate(fn: F) -> F:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            arguments = bound.arguments
+            with one_writer(arguments["out"], arguments["history"], doing(arguments)):
+                return fn(*args, **kwargs)
+
+        return locked  # type: ignore[return-value]
+
+    return decorate
