@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from scorecards.errors import UserError
+from scorecards.objectstore import check_history_reachable
 
 # Prefect is quiet on a person's terminal: no INFO chatter (flows/__init__.py, imported first,
 # turns off telemetry and WeasyPrint's font warnings for every entry point).
@@ -190,6 +191,7 @@ def run(
         month = month_arg(month, "--month")
         day = day_arg(as_of)
         _preflight(data, contracts)
+        check_history_reachable(history)  # before anything is written
         _configured_server_answers()
         from flows.common import task_runner
 
@@ -276,6 +278,7 @@ def claims(
     with user_errors():
         day = day_arg(as_of)
         _preflight(data, contracts)
+        check_history_reachable(history)
         _configured_server_answers()
     from flows.claims import claims_sweep
     from scorecards.lock import one_writer
@@ -322,6 +325,7 @@ def review(
             raise UserError(f"--from {from_month} is after --to {to_month}")
         day = day_arg(as_of)
         _preflight(data, contracts, vendor)
+        check_history_reachable(history)
         _configured_server_answers()
     from flows.review import vendor_review
 
