@@ -25,17 +25,33 @@ PROBE_OPTIONS = {
 }
 
 
+AWS_CREDENTIAL_SOURCES = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_PROFILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+)
+
+
+def _aws_credentials_set() -> bool:
+    return any(os.environ.get(name) for name in AWS_CREDENTIAL_SOURCES)
+
+
 def _sentence(uri: str, error: str) -> str:
     text = error.lower()
     bucket = uri.split("://", 1)[1].split("/", 1)[0]
-    if "missing" in text and ("accesskey" in text or "credential" in text or "secret" in text):
+    missing = "missing" in text and any(w in text for w in ("accesskey", "credential", "secret"))
+    # without keys an S3 request goes unsigned (or to instance metadata) and is refused
+    refused = "403" in text or "accessdenied" in text or "forbidden" in text
+    if missing or (refused and uri.startswith("s3") and not _aws_credentials_set()):
         return (
             f"--history {uri}: no credentials for the object store; set AWS_ACCESS_KEY_ID and "
             "AWS_SECRET_ACCESS_KEY (or the store's equivalent) before running"
         )
     if "404" in text or "nosuchbucket" in text or "not found" in text:
         return f"--history {uri}: the bucket '{bucket}' does not exist on the object store; create it or fix the URI"
-    if "403" in text or "accessdenied" in text or "forbidden" in text:
+    if refused:
         return f"--history {uri}: the object store refuses these credentials (access denied to '{bucket}')"
     if "error sending request" in text or "connect" in text or "retries" in text or "dns" in text:
         endpoint = os.environ.get("AWS_ENDPOINT_URL") or "the store's default endpoint"
