@@ -11,7 +11,7 @@ from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.common import month_and_as_of
+from flows.common import month_and_as_of, one_writer_flow
 from scorecards import steps
 
 
@@ -21,6 +21,7 @@ def sweep(as_of: date, data: str, contracts: str, out: str, history: str) -> dic
 
 
 @flow(name="claims-sweep")
+@one_writer_flow(lambda a: "claims sweep")
 def claims_sweep(
     as_of: date | None = None,
     data: str = "data",

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from scorecards.errors import UserError
+from scorecards.objectstore import check_history_reachable
 
 # Prefect is quiet on a person's terminal: no INFO chatter (flows/__init__.py, imported first,
 # turns off telemetry and WeasyPrint's font warnings for every entry point).
@@ -232,11 +233,13 @@ def run(
         month, day = month_and_as_of(month_arg(month, "--month"), day_arg(as_of))
         check_as_of(month, day, today(), preview=preview)
         _preflight(data, contracts, months=(month, month))
+        check_history_reachable(history)  # before anything is written
         _configured_server_answers()
         chosen = task_runner(runner, dask_address)
     from flows.monthly import monthly_scorecards
+    from scorecards.lock import one_writer
 
-    with user_errors():
+    with user_errors(), one_writer(out, history, f"run of {month}"):  # SPEC §9: one writer
         summary = _with_progress(
             f"{'Previewing' if preview else 'Scoring'} vendors for {month}:",
             lambda: monthly_scorecards.with_options(task_runner=chosen)(
@@ -350,15 +353,18 @@ def claims(
         if day is not None:  # a sweep as of a day to come would file claims too early
             check_not_future(day, today())
         _preflight(data, contracts)
+        check_history_reachable(history)
         _configured_server_answers()
     from flows.claims import claims_sweep
+    from scorecards.lock import one_writer
 
-    summary = _with_progress(
-        "Sweeping replacement claims…",
-        lambda: claims_sweep(
-            as_of=day, data=str(data), contracts=str(contracts), out=str(out), history=history
-        ),
-    )
+    with user_errors(), one_writer(out, history, "claims sweep"):
+        summary = _with_progress(
+            "Sweeping replacement claims…",
+            lambda: claims_sweep(
+                as_of=day, data=str(data), contracts=str(contracts), out=str(out), history=history
+            ),
+        )
     from scorecards.formatting import money
 
     console.print(
@@ -399,6 +405,7 @@ def review(
         day = review_as_of(to_month, day_arg(as_of), out)
         check_as_of(to_month, day, today())
         _preflight(data, contracts, vendor, months=(from_month, to_month))
+        check_history_reachable(history)
         _configured_server_answers()
     from flows.review import vendor_review
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import multiprocessing
 import os
 import socket
 import threading
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from prefect.artifacts import (
@@ -26,6 +29,9 @@ from prefect.task_runners import (
 )
 
 from scorecards.errors import UserError
+from scorecards.lock import one_writer
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 RUNNERS = ("threads", "processes", "dask")
 
@@ -229,3 +235,23 @@ def dask_answers(address: str, timeout: float = DASK_PROBE_SECONDS) -> None:
             f"{timeout:g} s): start one with 'dask scheduler' or drop --dask-address for a local "
             "cluster"
         ) from None
+
+
+def one_writer_flow(doing: Callable[[dict[str, Any]], str]) -> Callable[[F], F]:
+    """Run the decorated flow function holding the writer lock on its `out` and `history`
+    (SPEC §9); `doing` names the run from its bound arguments ("run of 2026-10")."""
+
+    def decorate(fn: F) -> F:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            arguments = bound.arguments
+            with one_writer(arguments["out"], arguments["history"], doing(arguments)):
+                return fn(*args, **kwargs)
+
+        return locked  # type: ignore[return-value]
+
+    return decorate

@@ -14,7 +14,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.cache_policies import NO_CACHE
 
-from flows.common import month_and_as_of, not_a_user_error, publish_summary, today
+from flows.common import month_and_as_of, not_a_user_error, one_writer_flow, publish_summary, today
 from scorecards import guards, progress, steps
 
 
@@ -50,6 +50,7 @@ def publish(staged: dict[str, Any], documents: dict[str, Any]) -> dict[str, Any]
 
 
 @flow(name="monthly-scorecards", log_prints=True)
+@one_writer_flow(lambda a: f"run of {month_and_as_of(a['month'], a['as_of'])[0]}")
 def monthly_scorecards(
     month: str | None = None,
     as_of: date | None = None,

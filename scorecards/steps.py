@@ -45,6 +45,7 @@ from scorecards.pipeline import compute_month, judged, read_inputs, run_id_for
 from scorecards.readers import FileRead, sha256_of
 from scorecards.review import vendor_review
 from scorecards.runinfo import RunInfo
+from scorecards.workbook import write_workbook
 
 # output file -> MonthResult attribute
 FRAMES = {
@@ -285,6 +286,22 @@ def already_claimed_sentence(lines: pl.DataFrame, ledger: pl.DataFrame) -> str |
     return f"{already.height:,} lines already claimed{on} in {noun} {', '.join(ids)}"
 
 
+def stage_workbook(staged: dict[str, Any]) -> Path:
+    """`scorecards.xlsx` into staging: metrics, the month's leads, claims and their states."""
+    folder = Path(staged["staging"])
+    lines_path = folder / "claim_lines.parquet"
+    return write_workbook(
+        folder / "scorecards.xlsx",
+        month=staged["month"],
+        as_of=date.fromisoformat(staged["as_of"]),
+        metrics=_frame(staged, "metrics"),
+        leads=_frame(staged, "leads"),
+        lines=pl.read_parquet(lines_path) if lines_path.exists() else pl.DataFrame(),
+        ledger=HistoryStore(staged["history"]).ledger(),
+        currency=staged["currency"],
+    )
+
+
 def publish(staged: dict[str, Any], documents: dict[str, Any]) -> dict[str, Any]:
     """run.json; the new claims recorded pending; the swap into `out/<month>`; the history
     rows; the claims marked filed. A kill between any two leaves a state the next start
@@ -296,6 +313,7 @@ def publish(staged: dict[str, Any], documents: dict[str, Any]) -> dict[str, Any]
         [] if preview else restore_filed_claims(store, staged["month"], staging.folder / "claims")
     )
     documents = {**documents, "kept_claims": kept}
+    stage_workbook(staged)  # before run.json, which lists it among the outputs
     reconciliation = pl.read_parquet(staging.folder / "reconciliation.parquet")
     files = [FileRead(**f) for f in staged["files"]]
     record = run_record(

@@ -82,8 +82,11 @@ def test_run_writes_every_output(first_run: dict[str, Path]) -> None:
         "quarantine.parquet",
         "run.json",
         "portfolio.pdf",
+        "scorecards.xlsx",
     ):
         assert (out / name).is_file(), name
+    listed = {o["path"] for o in json.loads((out / "run.json").read_text())["outputs"]}
+    assert "scorecards.xlsx" in listed
     verdicts = pl.read_parquet(out / "verdicts.parquet")
     scorecards = sorted(p.stem for p in (out / "scorecards").glob("*.pdf"))
     assert scorecards == sorted(verdicts["vendor_id"].to_list())

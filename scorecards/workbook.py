@@ -1,0 +1,177 @@
+"""`out/<month>/scorecards.xlsx`: the run's traceable data for people who use a spreadsheet.
+
+One sheet each for metrics by vendor and program, the report month's leads (status, reasons and
+evidence; emails masked), and claims with their state. Cells are typed (numbers are numbers,
+dates are dates), headers are frozen, rates show as 0.0% and money as 1,234.00 beside its ISO
+currency. Text is data: no string is ever turned into a formula or a link, and a text cell that a
+spreadsheet would run as a formula starts with a single quote. The file is deterministic: rows are
+sorted and the document's creation time is the run's as-of date.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import polars.selectors as cs
+import xlsxwriter
+
+from scorecards.claims import LINE_KEY
+
+# Excel's last row, less the header
+MAX_ROWS = 1_048_575
+RATE_FORMAT = "0.0%"
+MONEY_FORMAT = "#,##0.00"
+DATE_FORMAT = "yyyy-mm-dd"
+TIME_FORMAT = "yyyy-mm-dd hh:mm"
+# A text cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets.
+FORMULA_STARTS = "=+-@\t\r"
+
+METRIC_COLUMNS = (
+    "grain", "vendor_id", "program_id", "month", "ordered", "delivered", "fill_rate",
+    "invalid", "invalid_rate", "accepted", "billable", "over_cap", "sal", "sal_rate", "sql",
+    "sql_rate", "opportunities", "spend_cents", "cost_per_sql", "pipeline_cents",
+    "pipeline_per_dollar", "days_to_sql", "mature",
+)  # fmt: skip
+LEAD_COLUMNS = (
+    "vendor_id", "program_id", "month", "vendor_lead_id", "delivered_at", "email", "company",
+    "job_title", "country", "status", "primary_reason", "reasons", "evidence", "cpl_cents",
+    "crm_status", "sql", "source_file", "source_line",
+)  # fmt: skip
+CLAIM_COLUMNS = (
+    "state", "claim_id", "vendor_id", "program_id", "month", "vendor_lead_id", "delivered_at",
+    "primary_reason", "cpl_cents", "currency", "claimed_on", "claim_deadline",
+)  # fmt: skip
+STATES = {"claim": "filed", "expired": "past the claim window", "over_cap": "over the cap"}
+
+
+def masked_email(column: str = "email") -> pl.Expr:
+    """j***@example.com, as `formatting.mask_email` does for one value, as an expression."""
+    text = pl.col(column).cast(pl.String).str.strip_chars()
+    local = text.str.split_exact("@", 1).struct.field("field_0")
+    domain = text.str.split_exact("@", 1).struct.field("field_1")
+    well_formed = (
+        (text.str.count_matches("@") == 1)
+        & (local.str.len_chars() > 0)
+        & (domain.str.len_chars() > 0)
+    )
+    return (
+        pl.when(text.is_null() | (text == ""))
+        .then(pl.lit("—"))
+        .when(well_formed)
+        .then(pl.concat_str(text.str.slice(0, 1), pl.lit("***@"), domain.str.to_lowercase()))
+        .otherwise(pl.concat_str(text.str.slice(0, 1), pl.lit("***")))
+        .alias(column)
+    )
+
+
+def _inert_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every text cell that would start a formula gets a leading quote (it stays text)."""
+    starts = "^[" + "".join("\\" + c if c in "-+" else c for c in FORMULA_STARTS) + "]"
+    return frame.with_columns(
+        pl.when(cs.string().str.contains(starts))
+        .then(pl.lit("'") + cs.string())
+        .otherwise(cs.string())
+        .name.keep()
+    )
+
+
+def _money(frame: pl.DataFrame) -> pl.DataFrame:
+    """`…_cents` integers as amounts in the currency's unit (`spend_cents` -> `spend`)."""
+    cents = [c for c in frame.columns if c.endswith("_cents")]
+    return frame.with_columns(
+        (pl.col(c) / 100).alias(c.removesuffix("_cents")) for c in cents
+    ).select([c.removesuffix("_cents") for c in frame.columns])
+
+
+def _naive_times(frame: pl.DataFrame) -> pl.DataFrame:
+    """Excel has no time zones: UTC datetimes are written as UTC wall time."""
+    return frame.with_columns(cs.datetime(time_zone="*").dt.replace_time_zone(None))
+
+
+def _present(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
+    return frame.select([c for c in columns if c in frame.columns])
+
+
+def metrics_sheet(metrics: pl.DataFrame, currency: dict[str, str]) -> pl.DataFrame:
+    rows = metrics.filter(pl.col("grain").is_in(["vendor", "program"]))
+    rows = _present(rows, METRIC_COLUMNS).with_columns(
+        pl.col("vendor_id").replace_strict(currency, default="USD").alias("currency")
+    )
+    return _money(rows).sort("vendor_id", "program_id", "month", nulls_last=False)
+
+
+def leads_sheet(leads: pl.DataFrame, month: str) -> pl.DataFrame:
+    rows = _present(leads.filter(pl.col("month") == month), LEAD_COLUMNS)
+    rows = rows.with_columns(
+        masked_email(),
+        *(pl.col(c).list.join("; ") for c in ("reasons", "evidence") if c in rows.columns),
+    )
+    return _money(rows).sort(list(LINE_KEY), nulls_last=False).head(MAX_ROWS)
+
+
+def claims_sheet(lines: pl.DataFrame, ledger: pl.DataFrame) -> pl.DataFrame:
+    """This run's decisions (filed, past the window, over the cap) and every line the ledger
+    already holds, each line once; a line in the ledger keeps the ledger's state."""
+    if "state" in ledger.columns:
+        ledger = ledger.with_columns(pl.col("state").cast(pl.String))
+    else:
+        ledger = ledger.with_columns(pl.lit("filed").alias("state"))
+    now = lines.with_columns(
+        pl.col("disposition").replace_strict(STATES, default=pl.col("disposition")).alias("state")
+    )
+    rows = pl.concat(
+        [_present(ledger, CLAIM_COLUMNS), _present(now, CLAIM_COLUMNS)], how="diagonal_relaxed"
+    ).unique(subset=list(LINE_KEY), keep="first", maintain_order=True)
+    return _money(_present(rows, CLAIM_COLUMNS)).sort(
+        "vendor_id", "month", "delivered_at", "vendor_lead_id", nulls_last=False
+    )
+
+
+def _write_sheet(book: Any, name: str, frame: pl.DataFrame) -> None:
+    frame = _inert_text(_naive_times(frame))
+    formats: dict[str, str] = {}
+    for column, dtype in frame.schema.items():
+        if column.endswith("_rate") or column.startswith("share_"):
+            formats[column] = RATE_FORMAT
+        elif dtype == pl.Float64 and column in {"spend", "cpl", "pipeline", "cost_per_sql"}:
+            formats[column] = MONEY_FORMAT
+    frame.write_excel(
+        book,
+        worksheet=name,
+        column_formats=formats or None,  # type: ignore[arg-type]
+        dtype_formats={pl.Date: DATE_FORMAT, pl.Datetime: TIME_FORMAT},  # type: ignore[dict-item]
+        float_precision=2,
+        freeze_panes=(1, 0),
+        autofit=frame.height <= 10_000,
+        table_style=None,
+        autofilter=True,
+    )
+
+
+def write_workbook(
+    path: Path,
+    *,
+    month: str,
+    as_of: date,
+    metrics: pl.DataFrame,
+    leads: pl.DataFrame,
+    lines: pl.DataFrame,
+    ledger: pl.DataFrame,
+    currency: dict[str, str],
+) -> Path:
+    """Write the workbook at `path` (a staging folder: publishing makes it visible)."""
+    book = xlsxwriter.Workbook(
+        str(path),
+        {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+    )
+    book.set_properties(
+        {"title": f"Vendor scorecards {month}", "created": datetime.combine(as_of, time())}
+    )
+    _write_sheet(book, "metrics", metrics_sheet(metrics, currency))
+    _write_sheet(book, "leads", leads_sheet(leads, month))
+    _write_sheet(book, "claims", claims_sheet(lines, ledger))
+    book.close()
+    return path
