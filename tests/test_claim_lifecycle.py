@@ -13,9 +13,11 @@ from typer.testing import CliRunner
 from flows.cli import app
 from scorecards.claims import LEDGER_SCHEMA, claim_lines
 from scorecards.errors import UserError
-from scorecards.history import HistoryStore, file_claims
+from scorecards.history import HistoryStore
 from scorecards.lifecycle import claims_summary, overdue_updates, read_responses
-from tests.test_history import PROGRAMS, TERMS, Run, portfolio_leads
+from scorecards.runinfo import RunInfo as Run
+from scorecards.steps import file_claims
+from tests.test_history import PROGRAMS, TERMS, portfolio_leads
 
 AS_OF = date(2026, 11, 2)
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import polars as pl
 
-from scorecards.documents.claim import RunInfo, amount, inert
+from scorecards.documents.claim import amount, inert
 from scorecards.documents.render import render_pdf, safe_output_path, write_atomic
 from scorecards.formatting import day, mask_email
+from scorecards.runinfo import RunInfo
 
 INTERNAL = ("over_cap", "expired")
 
