@@ -370,12 +370,40 @@ def claims(
     console.print(
         f"{len(summary['claims'])} claims, {summary['claim_lines']:,} lines, "
         f"{money(summary['credit_cents'])} asked; {summary['expired_lines']:,} lines already past "
-        f"their window, {summary['over_cap_lines']:,} over the cap. Files in [bold]{summary['out']}[/]."
+        f"their window, {summary['over_cap_lines']:,} over the cap; "
+        f"{summary.get('overdue_lines', 0):,} unanswered lines now overdue. "
+        f"Files in [bold]{summary['out']}[/]."
     )
     for claim_id in summary["claims"]:
         console.print(f"  {claim_id}", highlight=False)
     if summary.get("already_claimed"):
         console.print(f"{summary['already_claimed']}.", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def responses(
+    files: Annotated[list[Path], typer.Argument(help="Vendors' response files (CSV).")],
+    history: HistoryOption = "history",
+    as_of: AsOfOption = None,
+) -> None:
+    """Record vendors' answers to claims: accepted (credited or replaced) or disputed.
+
+    Each file is a claim CSV returned with `decision` (accepted | disputed) and `vendor_reason`
+    added, or a LeadID, DispositionCode, CustomReason return-disposition file. A bad line
+    refuses everything in one sentence. Example: scorecards responses MB-2026-20261105-b1a47550.csv
+    """
+    from datetime import UTC, datetime
+
+    from scorecards import steps
+
+    with user_errors():
+        day = day_arg(as_of) or datetime.now(UTC).date()
+        for file in files:
+            if not file.is_file():
+                raise UserError(f"{file} is not a file")
+        summary = steps.record_responses(files, history, day)
+    states = ", ".join(f"{n} {state}" for state, n in summary["states"].items())
+    console.print(f"{summary['lines']:,} claim lines answered ({states or 'none'}).")
 
 
 @app.command()

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
 if TYPE_CHECKING:
     from scorecards.contracts import Portfolio
+    from scorecards.settings import Contact, PortfolioSettings
 
 Disposition = Literal["claim", "over_cap", "expired", "already_claimed", "duplicate_line"]
 DISPOSITIONS: tuple[Disposition, ...] = (
@@ -41,6 +42,12 @@ TERMS_SCHEMA: dict[str, Any] = {
     "eligible_reasons": pl.List(pl.String),
     "max_return_rate": pl.Float64,
     "remedy": pl.String,
+    "response_days": pl.Int64,
+    "vendor_contact": pl.String,
+    "buyer_name": pl.String,
+    "buyer_address": pl.List(pl.String),
+    "buyer_contact": pl.String,
+    "buyer_claims_email": pl.String,
 }
 
 LEDGER_SCHEMA: dict[str, Any] = {
@@ -55,6 +62,11 @@ LEDGER_SCHEMA: dict[str, Any] = {
     "primary_reason": pl.String,
     "cpl_cents": pl.Int64,
     "claimed_on": pl.Date,
+    # the claim lifecycle (scorecards.lifecycle): filed / accepted / disputed / resolved / overdue
+    "state": pl.String,
+    "state_on": pl.Date,
+    "response_due": pl.Date,
+    "vendor_reason": pl.String,
 }
 
 CLAIM_LINE_SCHEMA: dict[str, Any] = {
@@ -72,11 +84,18 @@ CLAIM_LINE_SCHEMA: dict[str, Any] = {
     "email": pl.String,
     "primary_reason": pl.String,
     "evidence": pl.String,
+    "vendor_evidence": pl.String,
     "cpl_cents": pl.Int64,
     "currency": pl.String,
     "remedy": pl.String,
     "window_days": pl.Int64,
     "max_return_rate": pl.Float64,
+    "response_days": pl.Int64,
+    "vendor_contact": pl.String,
+    "buyer_name": pl.String,
+    "buyer_address": pl.List(pl.String),
+    "buyer_contact": pl.String,
+    "buyer_claims_email": pl.String,
     "source_file": pl.String,
     "source_line": pl.Int64,
     "claimed_on": pl.Date,
@@ -87,8 +106,25 @@ CLAIM_LINE_SCHEMA: dict[str, Any] = {
 _CAP_EPSILON = 1e-9
 
 
-def replacement_terms(portfolio: Portfolio) -> pl.DataFrame:
-    """One row per contract with its replacement terms, the frame `claim_lines` reads."""
+def _contact(contact: Contact | None) -> str | None:
+    if contact is None:
+        return None
+    phone = f", {contact.phone}" if contact.phone else ""
+    return f"{contact.name} <{contact.email}>{phone}"
+
+
+def replacement_terms(
+    portfolio: Portfolio, settings: PortfolioSettings | None = None
+) -> pl.DataFrame:
+    """One row per contract with its replacement terms, the frame `claim_lines` reads; the
+    vendor's contact and the buyer block (`portfolio.yaml`, if any) ride along for the letter."""
+    buyer = settings.buyer if settings is not None else None
+    letter = {
+        "buyer_name": buyer.legal_name if buyer else None,
+        "buyer_address": list(buyer.address) if buyer else None,
+        "buyer_contact": _contact(buyer.contact) if buyer else None,
+        "buyer_claims_email": buyer.claims_email if buyer else None,
+    }
     rows = [
         {
             "contract_id": c.contract_id,
@@ -101,6 +137,9 @@ def replacement_terms(portfolio: Portfolio) -> pl.DataFrame:
             ],
             "max_return_rate": float(c.replacement.max_return_rate),
             "remedy": str(getattr(c.replacement.remedy, "value", c.replacement.remedy)),
+            "response_days": c.replacement.response_days,
+            "vendor_contact": _contact(c.vendor.contact),
+            **letter,
         }
         for c in portfolio.contracts
     ]
@@ -235,21 +274,20 @@ def _with_primary_evidence(frame: pl.DataFrame) -> pl.DataFrame:
     """Replace the `evidence` list with the one string aligned with the primary reason.
 
     Polars cannot compare list elements with another column inside `list.eval`, so the
-    parallel `reasons`/`evidence` lists are exploded together and matched as rows."""
+    parallel `reasons`/`evidence` lists are exploded together and matched as rows. The same
+    for `vendor_evidence`, the vendor-safe wording the claim shows (SPEC §6)."""
+    if "vendor_evidence" not in frame.columns:  # leads judged before it was kept
+        frame = frame.with_columns(vendor_evidence=pl.col("evidence"))
+    lists = ["evidence", "vendor_evidence"]
     numbered = frame.with_row_index("_row")
     aligned = (
-        numbered.select("_row", "primary_reason", "reasons", "evidence")
-        .explode(["reasons", "evidence"])
+        numbered.select("_row", "primary_reason", "reasons", *lists)
+        .explode(["reasons", *lists])
         .filter(pl.col("reasons") == pl.col("primary_reason"))
         .group_by("_row")
-        .agg(pl.col("evidence").first().alias("primary_evidence"))
+        .agg(pl.col(name).first() for name in lists)
     )
-    return (
-        numbered.join(aligned, on="_row", how="left")
-        .sort("_row")
-        .drop("_row", "evidence")
-        .rename({"primary_evidence": "evidence"})
-    )
+    return numbered.drop(lists).join(aligned, on="_row", how="left").sort("_row").drop("_row")
 
 
 def _claim_ids(claimable: pl.DataFrame, as_of: date) -> pl.DataFrame:
@@ -292,8 +330,19 @@ class ClaimLine:
     claim_deadline: date
     email: str
     reason: str
-    evidence: str
+    evidence: str  # the internal sentence (leads.parquet, internal report)
+    vendor_evidence: str  # the vendor-safe sentence the claim shows (SPEC §6)
     value_cents: int
+
+
+@dataclass(frozen=True)
+class BuyerBlock:
+    """Who claims (portfolio.yaml's `buyer`), as the letter prints it."""
+
+    legal_name: str
+    address: tuple[str, ...]
+    contact: str
+    claims_email: str
 
 
 @dataclass(frozen=True)
@@ -312,6 +361,19 @@ class Claim:
     lines: tuple[ClaimLine, ...]
     over_cap: tuple[ClaimLine, ...]
     expired: tuple[ClaimLine, ...]
+    response_days: int = 10
+    vendor_contact: str | None = None
+    buyer: BuyerBlock | None = None
+
+    @property
+    def response_due(self) -> date:
+        """The day the vendor's answer is due: filed on + the contract's `response_days`."""
+        return self.as_of + timedelta(days=self.response_days)
+
+    @property
+    def months_credited(self) -> tuple[str, ...]:
+        """The delivery months (YYYY-MM) whose invoices the claim credits."""
+        return tuple(sorted({f"{line.delivery_date:%Y-%m}" for line in self.lines}))
 
     @property
     def total_cents(self) -> int:
@@ -371,9 +433,23 @@ def claims_by_vendor(lines: pl.DataFrame) -> list[Claim]:
                 lines=by_disposition.get("claim", ()),
                 over_cap=by_disposition.get("over_cap", ()),
                 expired=by_disposition.get("expired", ()),
+                response_days=first["response_days"] or 10,
+                vendor_contact=first["vendor_contact"],
+                buyer=_buyer(first),
             )
         )
     return claims
+
+
+def _buyer(row: dict[str, Any]) -> BuyerBlock | None:
+    if row["buyer_name"] is None:
+        return None
+    return BuyerBlock(
+        legal_name=row["buyer_name"],
+        address=tuple(row["buyer_address"] or ()),
+        contact=row["buyer_contact"],
+        claims_email=row["buyer_claims_email"],
+    )
 
 
 def _claim_line(row: dict[str, Any]) -> ClaimLine:
@@ -386,6 +462,7 @@ def _claim_line(row: dict[str, Any]) -> ClaimLine:
         email=row["email"],
         reason=row["primary_reason"],
         evidence=row["evidence"] or "",
+        vendor_evidence=row["vendor_evidence"] or "",
         value_cents=row["cpl_cents"],
     )
 
@@ -394,6 +471,14 @@ def ledger_rows(lines: pl.DataFrame) -> pl.DataFrame:
     """The lines to record in the ledger: the ones claimed now, in the ledger's shape."""
     return (
         lines.filter(pl.col("disposition") == "claim")
+        .with_columns(
+            state=pl.lit("filed"),
+            state_on=pl.col("claimed_on"),
+            response_due=pl.col("claimed_on").dt.offset_by(
+                pl.format("{}d", pl.col("response_days").fill_null(10))
+            ),
+            vendor_reason=pl.lit(None, pl.String),
+        )
         .select([pl.col(name).cast(dtype) for name, dtype in LEDGER_SCHEMA.items()])
         .unique(subset=list(LINE_KEY), keep="first", maintain_order=True)
     )

@@ -31,6 +31,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from scorecards.errors import ContractError
+from scorecards.settings import Contact, settings_problems
 
 __all__ = [
     "CANONICAL_DELIVERY_COLUMNS",
@@ -206,6 +207,7 @@ class _Terms(BaseModel):
 class Vendor(_Terms):
     id: Identifier
     name: Text
+    contact: Contact | None = None  # who receives claims at the vendor (name, email, phone)
 
 
 class Term(_Terms):
@@ -269,6 +271,7 @@ class Replacement(_Terms):
     eligible_reasons: list[Reason] = Field(default_factory=lambda: list(get_args(Reason)))
     max_return_rate: Rate = 0.15
     remedy: Literal["credit", "replace"] = "credit"
+    response_days: Annotated[int, Field(ge=1)] = 10  # days the vendor has to answer a claim
 
 
 class Bound(_Terms):
@@ -798,6 +801,7 @@ def _read_folder(folder: Path) -> tuple[list[Contract], list[ContractError]]:
                 field=_field_path(loc),
             )
         )
+    problems.extend(settings_problems(folder))
     return contracts, problems
 
 

@@ -84,6 +84,17 @@ def money(cents: int | None, currency: str = "USD") -> str:
     return _with_currency(Decimal(int(cents)).scaleb(-2), currency)
 
 
+def money_iso(cents: int | None, currency: str = "USD") -> str:
+    """Integer cents with the ISO code in front, for letters that cross borders:
+    1234500, "USD" -> "USD 12,345.00" (the code is never left to a symbol alone)."""
+    if is_missing(cents):
+        return NO_VALUE
+    assert cents is not None
+    amount = Decimal(int(cents)).scaleb(-2)
+    sign = "-" if amount < 0 else ""
+    return f"{currency.upper()}\u00a0{sign}{_group(abs(amount), 2)}"
+
+
 def money_units(value: float | None, currency: str = "USD") -> str:
     """A Float64 in currency units (cost_per_sql, limits), to the cent: 812.345 -> $812.35."""
     if is_missing(value):
@@ -266,6 +277,7 @@ def lead_type_label(lead_type: str | None) -> str:
 FILTERS: dict[str, Callable[..., Any]] = {
     "money": money,
     "money_units": money_units,
+    "money_iso": money_iso,
     "percent": percent,
     "ratio": ratio,
     "count": count,

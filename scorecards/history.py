@@ -23,6 +23,7 @@ import polars as pl
 from deltalake import DeltaTable
 
 from scorecards.claims import LEDGER_SCHEMA, LINE_KEY, ledger_rows
+from scorecards.lifecycle import with_lifecycle
 
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
@@ -125,7 +126,7 @@ class HistoryStore:
         if not self._exists(self.ledger_uri):
             return pl.DataFrame(schema=LEDGER_SCHEMA)
         return (
-            self._read(self.ledger_uri)
+            with_lifecycle(self._read(self.ledger_uri))  # a ledger kept before states: filed
             .select([pl.col(name).cast(dtype) for name, dtype in LEDGER_SCHEMA.items()])
             .sort("vendor_id", "delivered_at", "vendor_lead_id")
         )
@@ -150,6 +151,7 @@ class HistoryStore:
                 "predicate": predicate,
                 "source_alias": "s",
                 "target_alias": "t",
+                "merge_schema": True,  # a ledger kept before the lifecycle columns takes them on
             },
         )
         result = merger.when_not_matched_insert_all().execute()
@@ -220,3 +222,30 @@ class HistoryStore:
         for uri in (self.ledger_uri, self.documents_uri):
             if self._exists(uri):
                 DeltaTable(uri, storage_options=self.storage_options).delete(predicate)
+
+    # claim lifecycle ----------------------------------------------------------------------
+
+    def update_states(self, updates: pl.DataFrame) -> int:
+        """Apply lifecycle updates (LINE_KEY + state, state_on, vendor_reason) in one commit;
+        a ledger kept before the lifecycle columns is first given them (schema_mode merge)."""
+        if updates.is_empty() or not self._exists(self.ledger_uri):
+            return 0
+        table = DeltaTable(self.ledger_uri, storage_options=self.storage_options)
+        if "state" not in table.schema().to_arrow().names:
+            self.ledger().write_delta(
+                self.ledger_uri,
+                mode="overwrite",
+                storage_options=self.storage_options,
+                delta_write_options={"schema_mode": "merge"},
+            )
+        predicate = " AND ".join(f"t.{key} = s.{key}" for key in LINE_KEY)
+        merger: Any = updates.write_delta(
+            self.ledger_uri,
+            mode="merge",
+            storage_options=self.storage_options,
+            delta_merge_options={"predicate": predicate, "source_alias": "s", "target_alias": "t"},
+        )
+        result = merger.when_matched_update(
+            updates={name: f"s.{name}" for name in ("state", "state_on", "vendor_reason")}
+        ).execute()
+        return int(result.get("num_target_rows_updated", 0))

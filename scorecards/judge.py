@@ -258,6 +258,25 @@ def _evidence(required_columns: list[str], present: set[str]) -> dict[str, pl.Ex
     return evidence
 
 
+def _vendor_evidence(internal: dict[str, pl.Expr]) -> dict[str, pl.Expr]:
+    """The evidence a vendor may read on its claim (SPEC §6): the same facts, without another
+    vendor's name or lead id, a suppression list's name or the CRM's history dates."""
+    same_vendor = pl.col("_prev_vendor") == pl.col("vendor_id")
+    earlier = pl.col("_prev_day").cast(pl.String)
+    return {
+        **internal,
+        "duplicate": pl.when(same_vendor)
+        .then(pl.format("same person delivered before on {} (your lead {})", earlier, "_prev_lead"))
+        .otherwise(pl.format("same person delivered before on {}", earlier)),
+        "existing_contact": pl.lit("already in our CRM before delivery"),
+        "suppressed": pl.when(pl.col("_suppressed_by").str.starts_with("email "))
+        .then(pl.lit("email on our suppression list"))
+        .otherwise(pl.format("domain {} on our suppression list", "email_domain")),
+        "bounced_email": pl.lit("email bounced"),
+        "junk": pl.format("disqualified on review as {}", "_o_disqualified_reason"),
+    }
+
+
 def _contract_details(criteria: list[dict[str, Any]], required_columns: list[str]) -> pl.DataFrame:
     """Per contract: the allowed values as the evidence shows them, and which fields it requires
     (joined onto the failing leads only)."""
@@ -587,6 +606,7 @@ def _leads_columns(deliveries: list[str]) -> list[str]:
         "primary_reason",
         "reasons",
         "evidence",
+        "vendor_evidence",
         "sql_window_days",
         "crm_id",
         "crm_status",
@@ -606,6 +626,7 @@ def with_evidence(leads: pl.LazyFrame, acceptance: pl.DataFrame, present: set[st
     sentences are written only for the leads that fail a rule."""
     criteria, required_columns = _criteria(acceptance)
     evidence = _evidence(required_columns, present)
+    vendor_evidence = _vendor_evidence(evidence)
     details = _contract_details(criteria, required_columns)
     failing = leads.filter(pl.col("status") == "invalid")
     explained = (
@@ -617,11 +638,14 @@ def with_evidence(leads: pl.LazyFrame, acceptance: pl.DataFrame, present: set[st
             pl.concat_list([pl.when(pl.col(f"_is_{n}")).then(evidence[n]) for n in REASONS])
             .list.drop_nulls()
             .alias("evidence"),
+            pl.concat_list([pl.when(pl.col(f"_is_{n}")).then(vendor_evidence[n]) for n in REASONS])
+            .list.drop_nulls()
+            .alias("vendor_evidence"),
         )
-        .select(*leads.collect_schema().names(), "reasons", "evidence")
+        .select(*leads.collect_schema().names(), "reasons", "evidence", "vendor_evidence")
     )
     nothing = pl.lit(pl.Series([[]], dtype=pl.List(pl.String))).first()  # an empty list, per row
     passing = leads.filter(pl.col("status") != "invalid").with_columns(
-        nothing.alias("reasons"), nothing.alias("evidence")
+        nothing.alias("reasons"), nothing.alias("evidence"), nothing.alias("vendor_evidence")
     )
     return pl.concat([passing, explained])

@@ -1621,6 +1621,21 @@ over-delivering, sharing people with another vendor, ...).
 """
 
 
+# contracts/portfolio.yaml (docs/CONTRACTS.md, "Portfolio settings"): the buyer every claim names
+PORTFOLIO_YAML = """\
+# Portfolio settings (docs/CONTRACTS.md, "Portfolio settings"): not a contract.
+# The buyer block every replacement claim carries.
+buyer:
+  legal_name: "Northfield Analytics Inc."
+  address:
+    - "400 Harbor Street, Suite 1200"
+    - "Boston, MA 02110"
+    - "United States"
+  contact: {name: "Dana Whitfield, Procurement", email: "dana.whitfield@northfield.example", phone: "+1 617 555 0142"}
+  claims_email: "vendor-claims@northfield.example"
+"""
+
+
 def generate_sample(out: Path, seed: int = DEFAULT_SEED) -> None:
     """Write `out/contracts/*.yaml` and `out/data/` (deliveries, crm, suppression), replacing
     what an earlier generation wrote there."""
@@ -1634,6 +1649,7 @@ def generate_sample(out: Path, seed: int = DEFAULT_SEED) -> None:
         old.unlink()
     for spec in SAMPLE_VENDORS:
         _write(contracts / f"{spec.id}.yaml", contract_yaml(spec, seed).encode())
+    _write(contracts / "portfolio.yaml", PORTFOLIO_YAML.encode())
     _write_deliveries(deliveries, data / "deliveries")
     for name, frame in _crm_exports(crm).items():
         _write(data / "crm" / name, _csv_bytes(frame))

@@ -23,6 +23,7 @@ from scorecards.claims import Claim, claim_lines, claims_by_vendor, replacement_
 from scorecards.contracts import Contract, load_contracts
 from scorecards.documents.claim import write_claim
 from scorecards.documents.exchange import checked_exchange_rates
+from scorecards.documents.internal_claims import write_internal_claims
 from scorecards.documents.portfolio import write_portfolio
 from scorecards.documents.render import write_atomic
 from scorecards.documents.review import write_review
@@ -30,6 +31,7 @@ from scorecards.documents.scorecard import write_scorecard
 from scorecards.errors import UserError
 from scorecards.faults import crash_point
 from scorecards.history import DOCUMENTS_SCHEMA, FILED, PENDING, HistoryStore
+from scorecards.lifecycle import claims_summary, overdue_updates, read_responses
 from scorecards.outputs import (
     Staging,
     restore_previous,
@@ -45,6 +47,7 @@ from scorecards.pipeline import compute_month, judged, read_inputs, run_id_for
 from scorecards.readers import FileRead, sha256_of
 from scorecards.review import vendor_review
 from scorecards.runinfo import RunInfo
+from scorecards.settings import load_settings
 from scorecards.workbook import write_workbook
 
 # output file -> MonthResult attribute
@@ -125,21 +128,43 @@ def compute_and_stage(
 PREVIEWS = "previews"
 
 
+def vendor_claims_summary(staged: dict[str, Any], vendor_leads: pl.DataFrame) -> dict[str, Any]:
+    """The vendor's claims to date (ledger states, this run's claims, the month's expired value)."""
+    vendor_id = vendor_leads["vendor_id"][0] if vendor_leads.height else None
+    ledger = HistoryStore(staged["history"]).ledger().filter(pl.col("vendor_id") == vendor_id)
+    contracts = Path(staged["contracts"])
+    portfolio = load_contracts(contracts)
+    lines = claim_lines(
+        vendor_leads,
+        portfolio.program_frame(),
+        replacement_terms(portfolio, load_settings(contracts)),
+        date.fromisoformat(staged["as_of"]),
+        ledger,
+        [staged["month"]],
+    )
+    rows = claims_summary(ledger, lines).to_dicts()
+    return rows[0] if rows else {}
+
+
 def render_scorecard(staged: dict[str, Any], vendor_id: str) -> Path:
     leads = pl.scan_parquet(Path(staged["staging"]) / "leads.parquet").filter(
         pl.col("vendor_id") == vendor_id
     )
+    collected = leads.collect()
+    currency = staged["currency"].get(vendor_id, "USD")
+    claims = vendor_claims_summary(staged, collected) | {"currency": currency}
     return write_scorecard(
         vendor_id,
         staged["month"],
         _frame(staged, "metrics"),
         _frame(staged, "statuses"),
         _frame(staged, "verdicts"),
-        leads.collect(),
+        collected,
         _document_run(staged),
         Path(staged["staging"]) / "scorecards",
         currency=staged["currency"].get(vendor_id, "USD"),
         contract=_contract_of(staged, vendor_id),
+        claims=claims,
     )
 
 
@@ -154,14 +179,24 @@ def _contract_of(staged: dict[str, Any], vendor_id: str) -> Contract | None:
 def render_portfolio(staged: dict[str, Any]) -> Path:
     contracts = Path(staged["contracts"])
     contract_currency = {c.contract_id: c.currency for c in load_contracts(contracts).contracts}
+    verdicts = _frame(staged, "verdicts")
+    names = dict(zip(verdicts["vendor_id"], verdicts["vendor_name"], strict=True))
+    claims = [
+        row | {"vendor_name": names.get(row["vendor_id"], row["vendor_id"]),
+               "currency": staged["currency"].get(row["vendor_id"], "USD")}
+        for row in claims_summary(
+            HistoryStore(staged["history"]).ledger(), month_claim_lines(staged)
+        ).to_dicts()
+    ]  # fmt: skip
     return write_portfolio(
         staged["month"],
         _frame(staged, "metrics"),
-        _frame(staged, "verdicts"),
+        verdicts,
         _document_run(staged),
         Path(staged["staging"]),
         contract_currency=contract_currency,
         exchange=checked_exchange_rates(contract_currency.values(), contracts),
+        claims=claims,
     )
 
 
@@ -171,7 +206,7 @@ def month_claim_lines(staged: dict[str, Any]) -> pl.DataFrame:
     return claim_lines(
         _frame(staged, "leads"),
         portfolio.program_frame(),
-        replacement_terms(portfolio),
+        replacement_terms(portfolio, load_settings(Path(staged["contracts"]))),
         date.fromisoformat(staged["as_of"]),
         HistoryStore(staged["history"]).ledger(),
         [staged["month"]],
@@ -186,9 +221,11 @@ def write_month_claims(staged: dict[str, Any]) -> dict[str, Any]:
     written = []
     for claim in claims_by_vendor(lines):
         written.append(_claim_entry(claim, *write_claim(claim, folder, _run(staged))))
+    # what the vendor must not see (over the cap, past the window) goes beside, never in, a claim
+    internal = write_internal_claims(lines, folder, staged["month"], _run(staged))
     lines_path = Path(staged["staging"]) / "claim_lines.parquet"
     write_parquet(lines, lines_path)
-    return {"claims": written, "lines": str(lines_path)}
+    return {"claims": written, "internal": [p.name for p in internal], "lines": str(lines_path)}
 
 
 def _claim_entry(claim: Claim, pdf: Path, csv: Path) -> dict[str, str]:
@@ -432,18 +469,21 @@ def sweep_claims(
     month = f"{as_of:%Y-%m}"
     leads, _ = judged(inputs, month, as_of)
     portfolio = inputs.portfolio
-    lines = claim_lines(
-        leads, portfolio.program_frame(), replacement_terms(portfolio), as_of, store.ledger(), None
-    )
+    terms = replacement_terms(portfolio, load_settings(contracts))
+    lines = claim_lines(leads, portfolio.program_frame(), terms, as_of, store.ledger(), None)
     run = RunInfo(run_id_for("sweep", as_of, inputs.files), as_of, month)
     written = file_claims(lines, out / "claims", run, store)
     already = already_claimed_sentence(lines, store.ledger())
+    internal = write_internal_claims(lines, out / "claims", as_of.isoformat(), run)
+    overdue = store.update_states(overdue_updates(store.ledger(), as_of))
     claimed = lines.filter(pl.col("disposition") == "claim")
     return {
         "as_of": as_of.isoformat(),
         "run_id": run.run_id,
         "out": str(out / "claims"),
         "claims": sorted({p.stem for p in written}),
+        "internal": [str(p) for p in internal],
+        "overdue_lines": overdue,
         "claim_lines": claimed.height,
         "credit_cents": int(claimed["cpl_cents"].sum() or 0),
         "expired_lines": lines.filter(pl.col("disposition") == "expired").height,
@@ -523,8 +563,15 @@ def review_vendor(
         inputs.deliveries.filter(pl.col("vendor_id") == vendor), first, last, str(data), vendor
     )
     result = compute_month(inputs, last, as_of)
-    review = vendor_review(result, HistoryStore(history).ledger(), vendor, first, last)
-    path = write_review(review, {"as_of": result.as_of, "run_id": result.run_id}, out / "reviews")
+    ledger = HistoryStore(history).ledger()
+    review = vendor_review(result, ledger, vendor, first, last)
+    currency = {c.vendor.id: c.currency for c in result.portfolio.contracts}.get(vendor, "USD")
+    summary = claims_summary(ledger.filter(pl.col("vendor_id") == vendor)).to_dicts()
+    # the review reads the ledger, not one month's claim decisions: no expired line here
+    claims = summary[0] | {"currency": currency, "expired_lines": None} if summary else None
+    path = write_review(
+        review, {"as_of": result.as_of, "run_id": result.run_id}, out / "reviews", claims
+    )
     return {
         "vendor": vendor,
         "from": first,
@@ -533,3 +580,13 @@ def review_vendor(
         "reasons": list(review.reasons),
         "pdf": str(path),
     }
+
+
+def record_responses(files: list[Path], history: str, today: date) -> dict[str, Any]:
+    """Vendors' answers to claims into the ledger: every file validated first, then one commit
+    (a bad line refuses everything, in one sentence)."""
+    store = HistoryStore(history)
+    updates = read_responses(files, store.ledger(), today)
+    store.update_states(updates)
+    counts = updates.group_by("state").len().sort("state")
+    return {"lines": updates.height, "states": dict(counts.iter_rows())}

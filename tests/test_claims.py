@@ -469,15 +469,18 @@ def test_claim_pdf_masks_emails_and_states_total_as_lines_times_cpl(tmp_path: ob
     assert "j***@buyer.example" in text
     assert "jane.doe@buyer.example" not in text
     assert "jane.doe" not in text
-    # 3 lines x $85.00 = $255.00, read back from the document
-    total = re.search(r"Total claimed \(3 leads\)\s*\$([\d,.]+)", text)
+    # 3 lines x USD 85.00 = USD 255.00, read back from the document
+    total = re.search(r"Total claimed \(3 leads\)\s*USD\s([\d,.]+)", text)
     assert total is not None and total.group(1) == "255.00"
-    assert "Credit of $255.00" in text
+    assert re.search(r"Credit of USD\s255\.00", text)
     assert claim.claim_id in text and "ACME-2026-H2" in text
     assert "run-42" in text
-    # over the cap ($85.00) and past the window ($170.00) are listed with their value
-    assert re.search(r"Over the cap \(1 lead\)\s*\$85\.00", text)
-    assert re.search(r"Past the window \(2 leads\)\s*\$170\.00", text)
+    # over the cap and past the window are for the internal report, never the vendor's claim
+    for withheld in ("OVER", "OLD1", "OLD2"):
+        assert withheld not in text
+    assert "Over the cap" not in text and "Past the window" not in text
+    # the response is due response_days (default 10) after filing
+    assert "Response due 2026-11-12 (10 days)" in text
 
 
 def test_replace_remedy_asks_for_a_replacement_count(tmp_path: object) -> None:
@@ -488,24 +491,35 @@ def test_replace_remedy_asks_for_a_replacement_count(tmp_path: object) -> None:
     assert "Replacement of 3 leads" in _pdf_text(pdf_path)
 
 
-def test_replacement_terms_reads_each_contracts_replacement_section() -> None:
-    from scorecards.contracts import Contract, Portfolio
+def _eur_contract(replacement: dict[str, Any], contact: dict[str, str] | None = None) -> Any:
+    from scorecards.contracts import Contract
 
-    contract = Contract.model_validate(
+    vendor: dict[str, Any] = {"id": "acme", "name": "Acme Syndication Ltd"}
+    if contact:
+        vendor["contact"] = contact
+    return Contract.model_validate(
         {
-            "vendor": {"id": "acme", "name": "Acme Syndication Ltd"},
+            "vendor": vendor,
             "contract_id": "ACME-2026-H2",
             "term": {"start": date(2026, 7, 1), "end": date(2026, 12, 31)},
             "currency": "EUR",
             "programs": [
                 {"id": "p1", "lead_type": "hql", "cpl": Decimal("85.00"), "monthly_volume": 400}
             ],
-            "replacement": {
-                "window_days": 7,
-                "eligible_reasons": ["duplicate", "junk"],
-                "max_return_rate": 0.1,
-                "remedy": "replace",
-            },
+            "replacement": replacement,
+        }
+    )
+
+
+def test_replacement_terms_reads_each_contracts_replacement_section() -> None:
+    from scorecards.contracts import Portfolio
+
+    contract = _eur_contract(
+        {
+            "window_days": 7,
+            "eligible_reasons": ["duplicate", "junk"],
+            "max_return_rate": 0.1,
+            "remedy": "replace",
         }
     )
     frame = replacement_terms(Portfolio(contracts=[contract]))
@@ -519,6 +533,12 @@ def test_replacement_terms_reads_each_contracts_replacement_section() -> None:
         "eligible_reasons": ["duplicate", "junk"],
         "max_return_rate": 0.1,
         "remedy": "replace",
+        "response_days": 10,
+        "vendor_contact": None,
+        "buyer_name": None,
+        "buyer_address": None,
+        "buyer_contact": None,
+        "buyer_claims_email": None,
     }
 
 
@@ -556,3 +576,42 @@ def test_a_duplicate_row_does_not_take_a_place_under_the_cap() -> None:
     # 4 rows delivered, cap floor(0.5 x 4) = 2: A and B, the copy of A takes no place
     lines = claim_lines(leads, PROGRAMS, terms(max_return_rate=0.5), AS_OF, empty_ledger(), None)
     assert sorted(lines["disposition"].to_list()) == ["claim", "claim", "duplicate_line"]
+
+
+def test_claim_letter_names_buyer_vendor_contact_and_contract_response_days(
+    tmp_path: object,
+) -> None:
+    from pathlib import Path
+
+    from scorecards.contracts import Portfolio
+    from scorecards.settings import PortfolioSettings
+
+    contract = _eur_contract(
+        {"response_days": 5, "eligible_reasons": ["malformed_email"], "max_return_rate": 1.0},
+        contact={"name": "Vic Vendor", "email": "ar@acme.example"},
+    )
+    settings = PortfolioSettings.model_validate(
+        {
+            "buyer": {
+                "legal_name": "Buyer Holdings plc",
+                "address": ["1 Quay Street", "Dublin"],
+                "contact": {"name": "Pat Buyer", "email": "pat@buyer.example"},
+                "claims_email": "claims@buyer.example",
+            }
+        }
+    )
+    frame = replacement_terms(Portfolio(contracts=[contract]), settings)
+    leads = leads_frame(lead("C1", date(2026, 10, 20)), lead("C2", date(2026, 10, 21)))
+    lines = claim_lines(leads, PROGRAMS, frame, date(2026, 11, 2), empty_ledger(), ["2026-10"])
+    (claim,) = claims_by_vendor(lines)
+    assert claim.response_due == date(2026, 11, 7)
+    pdf_path, csv_path = write_claim(claim, Path(str(tmp_path)), Run("run-7", date(2026, 11, 2)))
+    text = " ".join(_pdf_text(pdf_path).split())
+    assert "Buyer Holdings plc" in text and "1 Quay Street" in text
+    assert "claims@buyer.example" in text
+    assert "Attn: Vic Vendor <ar@acme.example>" in text
+    assert "Response due 2026-11-07 (5 days)" in text
+    assert "Credit of EUR 170.00" in text and "€" not in text
+    rows = list(csv.DictReader(io.StringIO(csv_path.read_text("utf-8"))))
+    assert {r["respond_by"] for r in rows} == {"2026-11-07"}
+    assert {r["currency"] for r in rows} == {"EUR"}

@@ -160,7 +160,7 @@ def test_claims_total_equals_lines_times_cpl(first_run: dict[str, Path]) -> None
         csv = pl.read_csv(first_run["out"] / "claims" / f"{claim_id[0]}.csv", infer_schema=False)
         assert csv.height == group.height
         text = pdf_text(first_run["out"] / "claims" / f"{claim_id[0]}.pdf")
-        assert fmt.money(int(group["cpl_cents"].sum())) in text
+        assert fmt.money_iso(int(group["cpl_cents"].sum())).replace("\xa0", " ") in text
         assert "@" not in "".join(csv["email"].to_list()).replace("***@", "")  # every email masked
 
 

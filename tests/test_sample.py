@@ -43,6 +43,8 @@ def _digests(root: Path) -> dict[str, str]:
 def _contracts(folder: Path) -> dict[str, dict]:
     contracts = {}
     for path in sorted(folder.glob("*.yaml")):
+        if path.name == "portfolio.yaml":  # the portfolio settings, not a contract
+            continue
         contract = yaml.safe_load(path.read_text())
         contracts[contract["vendor"]["id"]] = contract
     return contracts

@@ -2,6 +2,8 @@
 
 Both read only the `Claim` result (evidently's metric/renderer split): no recomputation here.
 Emails are masked in both; CSV cells that a spreadsheet would run as a formula are neutralised.
+Both hold only what the vendor may see: its own claimed lines with the vendor-safe evidence;
+lines over the cap or past the window go to the internal report (`documents.internal_claims`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ CSV_COLUMNS = (
     "evidence",
     "value",
     "currency",
+    "respond_by",
 )
 
 # A cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets
@@ -41,7 +44,7 @@ def inert(cell: str) -> str:
     return f"'{cell}" if cell.startswith(_FORMULA_STARTS) else cell
 
 
-def _amount(cents: int) -> str:
+def amount(cents: int) -> str:
     """Cents as a plain decimal for machines: 8500 -> "85.00" (no symbol, no grouping)."""
     return f"{Decimal(cents).scaleb(-2):.2f}"
 
@@ -57,9 +60,10 @@ def _csv_row(claim: Claim, line: ClaimLine) -> list[str]:
         delivered,
         mask_email(line.email),
         line.reason,
-        line.evidence,
-        _amount(line.value_cents),
+        line.vendor_evidence,
+        amount(line.value_cents),
         claim.currency,
+        claim.response_due.isoformat(),
     ]
     return [inert(cell) for cell in cells]
 

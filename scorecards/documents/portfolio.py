@@ -343,8 +343,10 @@ def write_portfolio(
     currency: str = "USD",
     contract_currency: Mapping[str, str] | None = None,
     exchange: ExchangeRates | None = None,
+    claims: list[dict[str, Any]] | None = None,
 ) -> Path:
-    """Render `<out_dir>/portfolio.pdf` atomically; returns its path."""
+    """Render `<out_dir>/portfolio.pdf` atomically; returns its path. `claims` are the
+    `lifecycle.claims_summary` rows, each with its vendor's name and currency."""
     context = portfolio_context(
         month,
         metrics,
@@ -354,6 +356,7 @@ def write_portfolio(
         contract_currency=contract_currency,
         exchange=exchange,
     )
+    context["claims_rows"] = claims or []
     path = safe_output_path(out_dir, PORTFOLIO_FILE, ".pdf")
     as_of: date = run["as_of"]
     render_pdf("portfolio.html", context, path, as_of=as_of)

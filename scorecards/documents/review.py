@@ -288,11 +288,18 @@ def _followup_section(review: VendorReview, span: str) -> dict[str, Any]:
     return section
 
 
-def write_review(review: VendorReview, run: dict[str, Any], out_dir: Path) -> Path:
-    """Render `<out_dir>/<vendor>-<from>-<to>.pdf` (name made safe) atomically; its path."""
+def write_review(
+    review: VendorReview,
+    run: dict[str, Any],
+    out_dir: Path,
+    claims: dict[str, Any] | None = None,
+) -> Path:
+    """Render `<out_dir>/<vendor>-<from>-<to>.pdf` (name made safe) atomically; its path.
+    `claims` is the vendor's `lifecycle.claims_summary` row (templates/_claims_summary.html)."""
     path = safe_output_path(out_dir, review_file_name(review), ".pdf")
     as_of: date = run["as_of"]
-    render_pdf("review.html", review_context(review, run), path, as_of=as_of)
+    context = review_context(review, run) | {"claims_summary": claims}
+    render_pdf("review.html", context, path, as_of=as_of)
     return path
 
 

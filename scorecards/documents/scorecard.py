@@ -540,8 +540,10 @@ def write_scorecard(
     *,
     currency: str = "USD",
     contract: Contract | None = None,
+    claims: dict[str, Any] | None = None,
 ) -> Path:
-    """Render `<out_dir>/<vendor_id>.pdf` (name made safe) atomically; returns its path."""
+    """Render `<out_dir>/<vendor_id>.pdf` (name made safe) atomically; returns its path.
+    `claims` is the vendor's `lifecycle.claims_summary` row (templates/_claims_summary.html)."""
     context = scorecard_context(
         vendor_id,
         month,
@@ -553,6 +555,7 @@ def write_scorecard(
         currency=currency,
         contract=contract,
     )
+    context["claims_summary"] = claims
     path = safe_output_path(out_dir, vendor_id, ".pdf")
     as_of: date = run["as_of"]
     render_pdf("scorecard.html", context, path, as_of=as_of)

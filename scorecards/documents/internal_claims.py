@@ -1,0 +1,137 @@
+"""The internal claims report (SPEC §6): what the vendor must not see, kept for the buyer.
+
+Lines over the return cap and lines past the claim window, with their value and the full
+internal evidence, go to `claims/internal-<month>.pdf` and `.csv` (the sweep: `internal-<as-of
+date>` in its own `claims/` folder), never into a claim. Totals are per vendor and currency
+(money is never summed across currencies).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from scorecards.documents.claim import amount, inert
+from scorecards.documents.render import render_pdf, safe_output_path, write_atomic
+from scorecards.formatting import day, mask_email
+from scorecards.runinfo import RunInfo
+
+INTERNAL = ("over_cap", "expired")
+
+INTERNAL_CSV_COLUMNS = (
+    "vendor_id",
+    "contract_id",
+    "disposition",
+    "vendor_lead_id",
+    "program_id",
+    "month",
+    "delivered_at",
+    "claim_deadline",
+    "email",
+    "reason",
+    "evidence",
+    "value",
+    "currency",
+)
+
+
+def internal_lines(lines: pl.DataFrame) -> pl.DataFrame:
+    """The claim decisions the vendor is not sent: over the cap, past the window."""
+    return lines.filter(pl.col("disposition").is_in(INTERNAL)).sort(
+        "vendor_id", "disposition", "delivered_at", "vendor_lead_id"
+    )
+
+
+def internal_totals(lines: pl.DataFrame) -> pl.DataFrame:
+    """Per vendor and currency: lines and value over the cap and past the window."""
+    internal = internal_lines(lines)
+    return (
+        internal.group_by("vendor_id", "vendor_name", "currency")
+        .agg(
+            over_cap_lines=(pl.col("disposition") == "over_cap").sum().cast(pl.Int64),
+            over_cap_cents=pl.col("cpl_cents")
+            .filter(pl.col("disposition") == "over_cap")
+            .sum()
+            .cast(pl.Int64),
+            expired_lines=(pl.col("disposition") == "expired").sum().cast(pl.Int64),
+            expired_cents=pl.col("cpl_cents")
+            .filter(pl.col("disposition") == "expired")
+            .sum()
+            .cast(pl.Int64),
+        )
+        .sort("vendor_id", "currency")
+    )
+
+
+def internal_csv(lines: pl.DataFrame) -> bytes:
+    """The internal lines, one per row, emails masked, formula starts neutralised."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(INTERNAL_CSV_COLUMNS)
+    for row in internal_lines(lines).iter_rows(named=True):
+        cells = [
+            row["vendor_id"],
+            row["contract_id"],
+            row["disposition"],
+            row["vendor_lead_id"],
+            row["program_id"],
+            row["month"],
+            row["delivered_at"].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            row["claim_deadline"].isoformat(),
+            mask_email(row["email"]),
+            row["primary_reason"],
+            row["evidence"] or "",
+            amount(row["cpl_cents"]),
+            row["currency"],
+        ]
+        writer.writerow([inert(str(cell)) for cell in cells])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _vendor_sections(lines: pl.DataFrame) -> list[dict[str, Any]]:
+    internal = internal_lines(lines)
+    totals = internal_totals(lines)
+    sections = []
+    for total in totals.iter_rows(named=True):
+        rows = internal.filter(
+            pl.col("vendor_id") == total["vendor_id"], pl.col("currency") == total["currency"]
+        )
+        sections.append(
+            {
+                **total,
+                "over_cap": rows.filter(pl.col("disposition") == "over_cap").to_dicts(),
+                "expired": rows.filter(pl.col("disposition") == "expired").to_dicts(),
+            }
+        )
+    return sections
+
+
+def write_internal_claims(
+    lines: pl.DataFrame, folder: Path, label: str, run: RunInfo
+) -> tuple[Path, Path]:
+    """`internal-<label>.pdf` and `.csv` into `folder`, each atomically (PDF rendered first)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"internal-{label}"
+    pdf_path = safe_output_path(folder, stem, ".pdf")
+    csv_path = safe_output_path(folder, stem, ".csv")
+    csv_bytes = internal_csv(lines)
+    context = {
+        "document": {
+            "title": f"Internal claims report {label}",
+            "header_left": f"Claims not sent · {label}",
+            "header_right": "Internal claims report — not for vendors",
+            "created": day(run.as_of),
+            "as_of": day(run.as_of),
+            "run_id": run.run_id,
+        },
+        "sections": _vendor_sections(lines),
+        "label": label,
+    }
+    render_pdf("claims_internal.html", context, pdf_path, as_of=run.as_of)
+    write_atomic(csv_path, csv_bytes)
+    return pdf_path, csv_path
