@@ -114,10 +114,10 @@ def _preflight(
 
     folder_arg(contracts, "--contracts")
     folder_arg(data, "--data")
+    portfolio = load_contracts(contracts)  # a bad contract is named first
+    load_crm_mapping(contracts / MAPPING_FILE)  # a bad CRM mapping stops the run like a contract
     if inputs:  # `serve` may start before the first files arrive
         check_inputs_present(input_file_count(data), str(data))
-    portfolio = load_contracts(contracts)
-    load_crm_mapping(contracts / MAPPING_FILE)  # a bad CRM mapping stops the run like a contract
     if vendor is not None and vendor not in portfolio.vendor_ids:
         known = ", ".join(sorted(portfolio.vendor_ids))
         raise UserError(f"no contract names vendor '{vendor}' (known vendors: {known})")

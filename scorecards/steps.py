@@ -19,7 +19,13 @@ from typing import Any
 import polars as pl
 
 from scorecards import formatting, guards, progress, quarantined
-from scorecards.claims import Claim, claim_lines, claims_by_vendor, replacement_terms
+from scorecards.claims import (
+    CLAIM_LINE_SCHEMA,
+    Claim,
+    claim_lines,
+    claims_by_vendor,
+    replacement_terms,
+)
 from scorecards.contracts import Contract, load_contracts
 from scorecards.documents.claim import write_claim
 from scorecards.documents.exchange import checked_exchange_rates
@@ -128,9 +134,10 @@ def compute_and_stage(
 PREVIEWS = "previews"
 
 
-def vendor_claims_summary(staged: dict[str, Any], vendor_leads: pl.DataFrame) -> dict[str, Any]:
+def vendor_claims_summary(
+    staged: dict[str, Any], vendor_id: str, vendor_leads: pl.DataFrame
+) -> dict[str, Any]:
     """The vendor's claims to date (ledger states, this run's claims, the month's expired value)."""
-    vendor_id = vendor_leads["vendor_id"][0] if vendor_leads.height else None
     ledger = HistoryStore(staged["history"]).ledger().filter(pl.col("vendor_id") == vendor_id)
     contracts = Path(staged["contracts"])
     portfolio = load_contracts(contracts)
@@ -152,7 +159,8 @@ def render_scorecard(staged: dict[str, Any], vendor_id: str) -> Path:
     )
     collected = leads.collect()
     currency = staged["currency"].get(vendor_id, "USD")
-    claims = vendor_claims_summary(staged, collected) | {"currency": currency}
+    summary = vendor_claims_summary(staged, vendor_id, collected)
+    claims = summary | {"currency": currency} if summary else None  # nothing claimed, ever
     return write_scorecard(
         vendor_id,
         staged["month"],
@@ -333,7 +341,9 @@ def stage_workbook(staged: dict[str, Any]) -> Path:
         as_of=date.fromisoformat(staged["as_of"]),
         metrics=_frame(staged, "metrics"),
         leads=_frame(staged, "leads"),
-        lines=pl.read_parquet(lines_path) if lines_path.exists() else pl.DataFrame(),
+        lines=pl.read_parquet(lines_path)
+        if lines_path.exists()
+        else pl.DataFrame(schema=CLAIM_LINE_SCHEMA),  # a preview files no claim
         ledger=HistoryStore(staged["history"]).ledger(),
         currency=staged["currency"],
     )

@@ -104,10 +104,12 @@ def killed(base: Path, mode: str, point: str, as_of: date, *, fallback: bool = F
 
 
 def hashes(folder: Path) -> dict[str, str]:
+    """sha256 of every filed claim document; the internal report beside them (never sent) is
+    each run's own account and is written again by every run."""
     return {
         p.name: hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.glob("*"))
-        if p.is_file()
+        if p.is_file() and not p.name.startswith("internal-")
     }
 
 
@@ -115,6 +117,8 @@ def claimed_on_disk(base: Path) -> list[tuple[str, str]]:
     """(claim_id, lead) for every line of every claim CSV in the outputs, duplicates kept."""
     found = []
     for path in sorted((base / "out").glob("**/claims/*.csv")):
+        if path.name.startswith("internal-"):
+            continue
         for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))):
             found.append((row["claim_id"], row["vendor_lead_id"]))
     return found
@@ -160,7 +164,7 @@ def test_rerun_keeps_the_claims_folder_byte_identical_and_says_what_was_claimed(
 def test_reprint_writes_the_filed_claim_byte_for_byte(base: Path) -> None:
     run_month(base, FIRST_AS_OF)
     claims = base / "out" / MONTH / "claims"
-    (claim_id,) = {p.stem for p in claims.glob("*.pdf")}
+    (claim_id,) = {p.stem for p in claims.glob("*.pdf") if not p.name.startswith("internal-")}
     paths = steps.reprint_claim(claim_id, str(base / "history"), base / "reprints-out")
     assert [p.parent for p in paths] == [base / "reprints-out" / "reprints"] * 2
     for path in paths:
@@ -251,7 +255,7 @@ def test_cli_reprint_writes_the_claim_and_an_unknown_id_is_one_sentence(base: Pa
 
     run_month(base, FIRST_AS_OF)
     claims = base / "out" / MONTH / "claims"
-    (claim_id,) = {p.stem for p in claims.glob("*.pdf")}
+    (claim_id,) = {p.stem for p in claims.glob("*.pdf") if not p.name.startswith("internal-")}
     where = ["--out", str(base / "out"), "--history", str(base / "history")]
     runner = CliRunner()
     done = runner.invoke(app, ["claims", "--reprint", claim_id, *where])

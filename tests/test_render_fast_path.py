@@ -110,7 +110,14 @@ def test_chart_specs_are_valid_vega_lite(monkeypatch: pytest.MonkeyPatch):
             for metric in charts.TREND_METRICS
         ]
     )
-    thresholds = pl.DataFrame({"metric": ["sql_rate", "fill_rate"], "limit": [0.05, 0.9]})
+    thresholds = pl.DataFrame(
+        {
+            "metric": ["sql_rate", "fill_rate"],
+            "bound": ["min", "min"],
+            "limit": [0.05, 0.9],
+            "label": ["limit ≥ 5.0%", "limit ≥ 90.0%"],
+        }
+    )
     shares = pl.DataFrame(
         {
             "vendor_name": ["Acme", "Beta"],

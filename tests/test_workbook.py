@@ -88,6 +88,10 @@ def _ledger() -> pl.DataFrame:
             "primary_reason": ["duplicate"],
             "cpl_cents": [8500],
             "claimed_on": [date(2026, 10, 5)],
+            "state": ["filed"],
+            "state_on": [date(2026, 10, 5)],
+            "response_due": [date(2026, 10, 15)],
+            "vendor_reason": [None],
         },
         schema=LEDGER_SCHEMA,
     )
