@@ -31,11 +31,13 @@ lint: setup
 test: lint  ## the whole test suite: lint, types, tests
 	$(UV) run --locked pytest
 
-bench: setup  ## metrics at 1 M and 10 M leads against DuckDB (full and floor), rendering, commands
+bench: setup  ## metrics at 1 M and 10 M leads against DuckDB (full and floor), rendering, commands, the whole monthly run
 	$(UV) run --locked python bench/run.py --leads 1000000
 	$(UV) run --locked python bench/run.py --leads 10000000
 	$(UV) run --locked python bench/render.py --copies 2
 	$(UV) run --locked python bench/commands.py --mode server
+	$(UV) run --locked python bench/monthly.py --leads 1000000
+	$(UV) run --locked python bench/monthly.py --leads 10000000
 
 sample: setup  ## regenerate contracts/ and data/ from the seeded generator
 	$(UV) run --locked python -m scorecards.sample --out . --seed 7

@@ -117,10 +117,23 @@ def run_engine(
         str(result),
     ]
     log = result.with_suffix(".log")
+    elapsed, peak_mb, stopped, exit_code, stdout = spawn(command, log, max_rss_mb)
+    if stopped:
+        error = f"stopped after {elapsed:.0f} s above --max-rss-gb ({max_rss_mb / 1024:g} GB)"
+        return Timing(engine, None, elapsed, peak_mb, error)
+    if exit_code != 0:
+        last = (log.read_text().strip().splitlines() or ["no output"])[-1]
+        return Timing(engine, None, elapsed, peak_mb, f"exit {exit_code}: {last} (see {log})")
+    seconds = json.loads(stdout.strip().splitlines()[-1])["seconds"]
+    return Timing(engine, seconds, elapsed, peak_mb)
+
+
+def spawn(command: list[str], log: Path, max_rss_mb: float) -> tuple[float, float, bool, int, str]:
+    """Run `command` (stderr into `log`); (wall s, its own peak RSS MB from os.wait4, whether it
+    was stopped above `max_rss_mb`, exit code, stdout). The child prints little: poll, then read."""
     started = time.perf_counter()
     stopped = False
     with log.open("w") as stderr:
-        # The child prints one short JSON line, well inside the pipe's buffer: poll, then read.
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True)
         while True:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)  # reaps: its own rusage
@@ -134,15 +147,7 @@ def run_engine(
         stdout = process.stdout.read()
     process.returncode = exit_code = os.waitstatus_to_exitcode(status)
     elapsed = time.perf_counter() - started
-    peak_mb = usage.ru_maxrss / 1024  # Linux reports kilobytes
-    if stopped:
-        error = f"stopped after {elapsed:.0f} s above --max-rss-gb ({max_rss_mb / 1024:g} GB)"
-        return Timing(engine, None, elapsed, peak_mb, error)
-    if exit_code != 0:
-        last = (log.read_text().strip().splitlines() or ["no output"])[-1]
-        return Timing(engine, None, elapsed, peak_mb, f"exit {exit_code}: {last} (see {log})")
-    seconds = json.loads(stdout.strip().splitlines()[-1])["seconds"]
-    return Timing(engine, seconds, elapsed, peak_mb)
+    return elapsed, usage.ru_maxrss / 1024, stopped, exit_code, stdout  # Linux: kilobytes
 
 
 def _ratio(t: Timing, base: Timing | None) -> tuple[str, str]:
@@ -201,12 +206,17 @@ def print_report(timings: list[Timing], rows: int, month: str, results: dict[str
     return agree
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def data_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options saying which generated data and which month (run.py and monthly.py)."""
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=20260701)
     parser.add_argument("--month", help="YYYY-MM (default: the month holding most deliveries)")
     parser.add_argument("--as-of", type=date.fromisoformat, help="default: month end + 90 days")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    data_arguments(parser)
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument(
         "--max-rss-gb", type=float, default=20.0, help="stop an engine above this resident memory"

@@ -33,6 +33,26 @@ LINE_KEY = ("vendor_id", "vendor_lead_id", "delivered_at")
 
 UTC_TIME = pl.Datetime("us", "UTC")
 
+# the leads columns `claim_lines` reads: the monthly run reads only these of leads.parquet
+LEAD_COLUMNS = (
+    "source_file",
+    "source_line",
+    "contract_id",
+    "cpl_cents",
+    "delivery_date",
+    "month",
+    "vendor_id",
+    "program_id",
+    "vendor_lead_id",
+    "delivered_at",
+    "email",
+    "status",
+    "primary_reason",
+    "reasons",
+    "evidence",
+    "vendor_evidence",
+)
+
 TERMS_SCHEMA: dict[str, Any] = {
     "contract_id": pl.String,
     "vendor_id": pl.String,

@@ -18,9 +18,10 @@ from typing import Any
 
 import polars as pl
 
-from scorecards import formatting, guards, progress, quarantined
+from scorecards import formatting, guards, progress, quarantined, workbook
 from scorecards.claims import (
     CLAIM_LINE_SCHEMA,
+    LEAD_COLUMNS,
     Claim,
     claim_lines,
     claims_by_vendor,
@@ -33,7 +34,7 @@ from scorecards.documents.internal_claims import write_internal_claims
 from scorecards.documents.portfolio import write_portfolio
 from scorecards.documents.render import write_atomic
 from scorecards.documents.review import write_review
-from scorecards.documents.scorecard import write_scorecard
+from scorecards.documents.scorecard import SCORECARD_LEAD_COLUMNS, write_scorecard
 from scorecards.errors import UserError
 from scorecards.faults import crash_point
 from scorecards.history import DOCUMENTS_SCHEMA, FILED, PENDING, HistoryStore
@@ -154,9 +155,8 @@ def vendor_claims_summary(
 
 
 def render_scorecard(staged: dict[str, Any], vendor_id: str) -> Path:
-    leads = pl.scan_parquet(Path(staged["staging"]) / "leads.parquet").filter(
-        pl.col("vendor_id") == vendor_id
-    )
+    reads = [*SCORECARD_LEAD_COLUMNS, *LEAD_COLUMNS]  # its own tables and its claims summary
+    leads = _leads_scan(staged, reads).filter(pl.col("vendor_id") == vendor_id)
     collected = leads.collect()
     currency = staged["currency"].get(vendor_id, "USD")
     summary = vendor_claims_summary(staged, vendor_id, collected)
@@ -212,7 +212,7 @@ def month_claim_lines(staged: dict[str, Any]) -> pl.DataFrame:
     """The report month's claim decisions against the ledger as it stands (pure but for reads)."""
     portfolio = load_contracts(Path(staged["contracts"]))
     return claim_lines(
-        _frame(staged, "leads"),
+        _leads_scan(staged, LEAD_COLUMNS).collect(),
         portfolio.program_frame(),
         replacement_terms(portfolio, load_settings(Path(staged["contracts"]))),
         date.fromisoformat(staged["as_of"]),
@@ -331,6 +331,17 @@ def already_claimed_sentence(lines: pl.DataFrame, ledger: pl.DataFrame) -> str |
     return f"{already.height:,} lines already claimed{on} in {noun} {', '.join(ids)}"
 
 
+def _leads_scan(staged: dict[str, Any], columns: tuple[str, ...] | list[str]) -> pl.LazyFrame:
+    """leads.parquet, only those of `columns` it has: a document never reads it whole."""
+    scan = pl.scan_parquet(Path(staged["staging"]) / "leads.parquet")
+    return scan.select([c for c in scan.collect_schema().names() if c in columns])
+
+
+def _month_leads(staged: dict[str, Any], columns: tuple[str, ...]) -> pl.DataFrame:
+    """The report month's leads, only `columns` of them."""
+    return _leads_scan(staged, columns).filter(pl.col("month") == staged["month"]).collect()
+
+
 def stage_workbook(staged: dict[str, Any]) -> Path:
     """`scorecards.xlsx` into staging: metrics, the month's leads, claims and their states."""
     folder = Path(staged["staging"])
@@ -340,7 +351,7 @@ def stage_workbook(staged: dict[str, Any]) -> Path:
         month=staged["month"],
         as_of=date.fromisoformat(staged["as_of"]),
         metrics=_frame(staged, "metrics"),
-        leads=_frame(staged, "leads"),
+        leads=_month_leads(staged, workbook.LEAD_COLUMNS),
         lines=pl.read_parquet(lines_path)
         if lines_path.exists()
         else pl.DataFrame(schema=CLAIM_LINE_SCHEMA),  # a preview files no claim

@@ -411,6 +411,10 @@ def _trend_chart(
     )
 
 
+# the leads columns a scorecard reads (`_invalid_reasons`): the monthly run reads only these
+SCORECARD_LEAD_COLUMNS = ("vendor_id", "month", "status", "primary_reason", "cpl_cents")
+
+
 def _invalid_reasons(
     leads: pl.DataFrame, vendor_id: str, month: str, report_row: Row, currency: str
 ) -> dict[str, Any]:
