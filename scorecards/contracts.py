@@ -448,6 +448,16 @@ def _portfolio_conflicts(contracts: Sequence[Contract]) -> list[tuple[int, Loc, 
                         "per period",
                     )
                 )
+            if earlier.vendor.id == contract.vendor.id and earlier.currency != contract.currency:
+                conflicts.append(
+                    (
+                        index,
+                        ("currency",),
+                        f"is {contract.currency}, but {where} of vendor '{contract.vendor.id}' "
+                        f"is in {earlier.currency}; a vendor's contracts share one currency, so "
+                        "its scorecard's amounts are never summed across currencies",
+                    )
+                )
             earlier_programs = {program.id for program in earlier.programs}
             conflicts.extend(
                 (

@@ -114,7 +114,7 @@ class HistoryStore:
         collected = frame.collect()
         order = [
             c
-            for c in ("grain", "vendor_id", "program_id", "lead_type", "month")
+            for c in ("grain", "vendor_id", "program_id", "lead_type", "currency", "month")
             if c in collected.columns
         ]
         return collected.sort(order, nulls_last=False) if order else collected

@@ -9,7 +9,9 @@ import polars as pl
 
 from scorecards.engine import ENGINE
 
-KEYS = ["grain", "vendor_id", "contract_id", "program_id", "lead_type", "month"]
+# `currency` is a key at every grain: money is never summed across currencies (SPEC §4), so a
+# portfolio in USD and EUR has a lead-type and a portfolio row per currency.
+KEYS = ["grain", "vendor_id", "contract_id", "program_id", "lead_type", "currency", "month"]
 COUNTS = [
     "ordered",
     "delivered",
@@ -82,9 +84,9 @@ COLUMNS = [
 ]
 GRAINS: dict[str, list[str]] = {
     "program": ["vendor_id", "contract_id", "program_id", "lead_type"],
-    "vendor": ["vendor_id"],
-    "lead_type": ["lead_type"],
-    "portfolio": [],
+    "vendor": ["vendor_id", "currency"],
+    "lead_type": ["lead_type", "currency"],
+    "portfolio": ["currency"],
 }
 ATTEMPT_BUCKETS = ("0", "1", "2_3", "4plus")
 
@@ -232,7 +234,7 @@ def program_month_metrics(
         .collect(engine=ENGINE)
     )
     prices = programs.select(
-        "contract_id", "program_id", "cpl_cents", "sql_window_days", "evidence_z"
+        "contract_id", "program_id", "currency", "cpl_cents", "sql_window_days", "evidence_z"
     )
     calendar = ordered_calendar(programs, months).drop("cpl_cents", "sql_window_days")
     frame = (
@@ -267,7 +269,12 @@ def rolled_up_metrics(
     """The program rows plus their sums by vendor, lead type and portfolio, per month: the
     metrics frame. Counts and money are summed; accounts and medians are taken from the leads."""
     months = program_metrics["month"].unique().to_list()
-    scoped = leads.filter(pl.col("month").is_in(months))
+    contract_currency = program_metrics.select("contract_id", "currency").unique()
+    scoped = leads.filter(pl.col("month").is_in(months)).with_columns(
+        pl.col("contract_id")
+        .replace_strict(contract_currency["contract_id"], contract_currency["currency"])
+        .alias("currency")
+    )
     frames = [program_metrics.select(COLUMNS)]
     for grain in ("vendor", "lead_type", "portfolio"):
         keys = [*GRAINS[grain], "month"]
@@ -289,7 +296,10 @@ def rolled_up_metrics(
     return (
         pl.concat(frames, how="diagonal_relaxed")
         .select(COLUMNS)
-        .sort(["grain", "vendor_id", "program_id", "lead_type", "month"], nulls_last=False)
+        .sort(
+            ["grain", "vendor_id", "program_id", "lead_type", "currency", "month"],
+            nulls_last=False,
+        )
     )
 
 
@@ -304,7 +314,7 @@ def with_rates(frame: pl.DataFrame, as_of: date, mature: pl.Expr | None = None) 
     matured = month_end + pl.duration(days=pl.col("sql_window_days")) <= pl.lit(as_of)
     rate_4plus = _ratio("sql_attempts_4plus", "attempts_4plus")
     rate_1 = _ratio("sql_attempts_1", "attempts_1")
-    for column in ("grain", "vendor_id", "contract_id", "program_id", "lead_type"):
+    for column in ("grain", "vendor_id", "contract_id", "program_id", "lead_type", "currency"):
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
     worked = pl.col("attempts_1") + pl.col("attempts_2_3") + pl.col("attempts_4plus")

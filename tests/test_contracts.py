@@ -533,7 +533,7 @@ def test_program_frame_has_one_row_per_contract_and_program():
             ],
             "sql_window_days": [90, 60, 60, 90],
             "dedupe_days": [90, 30, 30, 90],
-            "currency": ["USD", "EUR", "EUR", "USD"],
+            "currency": ["USD", "USD", "USD", "EUR"],
             "evidence_z": [1.959963984540054] * 4,  # evidence.confidence 0.95 by default
         },
         schema_overrides={

@@ -7,6 +7,7 @@ CSV files. The helpers here are shared with test_verdicts.py and test_invariants
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from scorecards.contracts import Contract, Portfolio
+from scorecards.contracts import Contract, ContractError, Portfolio, load_contracts
 from scorecards.metrics import (
     COUNTS,
     MONEY,
@@ -60,12 +61,14 @@ def contract(
     sql_window_days: int = 90,
     consecutive_breaches: int = 2,
     evidence: dict[str, float | None] | None = None,
+    currency: str = "USD",
 ) -> Contract:
     """A contract with only what metrics and verdicts read; programs are (id, type, cpl, volume)."""
     return Contract.model_validate(
         {
             "vendor": {"id": vendor, "name": vendor.title()},
             "contract_id": contract_id,
+            "currency": currency,
             "term": {"start": start, "end": end},
             "programs": [
                 {"id": p, "lead_type": t, "cpl": Decimal(cpl), "monthly_volume": volume}
@@ -392,6 +395,53 @@ def test_program_rows_can_be_rolled_up_separately() -> None:
         "program",
         "vendor",
     ]
+
+
+def test_money_is_never_summed_across_currencies_at_any_grain() -> None:
+    """SPEC §4: a USD and a EUR vendor of one lead type give a lead-type and a portfolio row per
+    currency, each carrying only its own spend."""
+    usd = contract()
+    eur = contract(
+        vendor="datenwerk",
+        contract_id="DW-2026",
+        programs=(("d1", "content_syndication", "70.00", 400),),
+        currency="EUR",
+    )
+    rows = many(3, JULY) + many(
+        2, JULY, vendor="datenwerk", contract_id="DW-2026", program="d1", cpl_cents=7000
+    )
+    metrics = metrics_of(rows, usd, eur)
+    for grain in ("lead_type", "portfolio"):
+        by_currency = {
+            r["currency"]: r["spend_cents"]
+            for r in metrics.filter(pl.col("grain") == grain).iter_rows(named=True)
+        }
+        assert by_currency == {"USD": 3 * 8500, "EUR": 2 * 7000}, grain
+    assert row(metrics, "vendor", "2026-07", vendor_id="datenwerk")["currency"] == "EUR"
+    assert row(metrics, "program", "2026-07", program_id="p1")["currency"] == "USD"
+    assert row(metrics, "portfolio", "2026-07", currency="EUR")["accepted"] == 2
+
+
+def test_a_vendor_whose_contracts_differ_in_currency_is_refused_in_one_sentence(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "contracts"
+    shutil.copytree(Path(__file__).parents[1] / "contracts", folder)
+    text = (folder / "bluepeak-demand.yaml").read_text()
+    renewal = (
+        text.replace("contract_id: BP-2026", "contract_id: BP-2027")
+        .replace("start: 2026-01-01, end: 2026-12-31", "start: 2027-01-01, end: 2027-12-31")
+        .replace("bp-hql-2026", "bp-hql-2027")
+        .replace("currency: USD", "currency: EUR")
+    )
+    (folder / "bluepeak-demand-2027.yaml").write_text(renewal)
+    with pytest.raises(ContractError) as refused:
+        load_contracts(folder)
+    message = str(refused.value)
+    # files are read by name: the 2027 renewal first, so the 2026 contract is the one named
+    assert message.startswith(f"{folder / 'bluepeak-demand.yaml'}, line 6, field 'currency'")
+    assert "is USD, but BP-2027" in message and "is in EUR" in message
+    assert "share one currency" in message
 
 
 # --- maturity -----------------------------------------------------------------------------------
