@@ -67,10 +67,21 @@ def svg_data_uri(svg: str) -> str:
     return Markup(uri)
 
 
-def _to_svg(chart: alt.TopLevelMixin) -> str:
-    # The specs are built by the functions below, not typed by anyone: validating each against
-    # the Vega-Lite JSON schema cost more than converting it (tests/test_documents.py validates).
-    svg: str = vl_convert.vegalite_to_svg(chart.to_dict(validate=False), config=_CONFIG)
+# The config as altair writes it into a spec: its default view size beside ours, keys in its order.
+_SPEC_CONFIG: dict[str, Any] = {
+    "view": {"continuousWidth": 300, "continuousHeight": 300, "stroke": None},
+    **{key: _CONFIG[key] for key in ("axis", "background", "font", "legend")},
+}
+VEGA_LITE_SCHEMA = alt.SCHEMA_URL
+
+
+def _to_svg(chart: alt.TopLevelMixin | dict[str, Any]) -> str:
+    """The chart's SVG. The trend chart, drawn on every scorecard, is a Vega-Lite spec written as
+    plain data: building it through altair's objects took twice as long as converting it. The
+    specs are built here, not typed by anyone, so none is validated against the Vega-Lite JSON
+    schema on the way (tests/test_render_fast_path.py validates them)."""
+    spec = chart if isinstance(chart, dict) else chart.to_dict(validate=False)
+    svg: str = vl_convert.vegalite_to_svg(spec, config=_CONFIG)
     return svg
 
 
@@ -105,86 +116,105 @@ def trend_svg(trend: pl.DataFrame, thresholds: pl.DataFrame, *, across: bool = F
     )
     month_order = data.select("month", "month_label").unique().sort("month")["month_label"]
 
-    colour = alt.Color(
-        "series:N", scale=alt.Scale(domain=names, range=colours), title=None, legend=None
-    )
-
     width = ACROSS_WIDTH if across else PANEL_WIDTH
+    height = ACROSS_HEIGHT if across else PANEL_HEIGHT
+    values, limits = data.to_dicts(), rules.to_dicts()
+    colour = {
+        "field": "series",
+        "legend": None,
+        "scale": {"domain": names, "range": colours},
+        "title": None,
+        "type": "nominal",
+    }
+    x = {
+        "axis": {
+            "grid": False,
+            "labelAngle": 0,
+            "labelExpr": "slice(datum.label, 0, 3)" if across else "datum.label",
+            "labels": True,
+            "ticks": True,
+        },
+        "field": "month_label",
+        "sort": list(month_order),
+        "title": None,
+        "type": "nominal",
+    }
+    y = {
+        "axis": {"format": ".0%", "tickCount": 5},
+        "field": "value",
+        "scale": {"nice": True, "zero": True},
+        "title": None,
+        "type": "quantitative",
+    }
+    limit_y = {"field": "limit", "type": "quantitative"}
 
-    def panel(series: str, title: str, month_labels: bool) -> alt.LayerChart | alt.FacetChart:
+    def provisional(then: Any, otherwise: dict[str, Any]) -> dict[str, Any]:
+        return {"condition": {"test": "datum.provisional", "value": then}, **otherwise}
+
+    def panel(series: str) -> dict[str, Any]:
         """One metric on its own y scale from 0 (fill rate sits near 100%, the others low)."""
-        x = alt.X(
-            "month_label:N",
-            sort=list(month_order),
-            title=None,
-            axis=alt.Axis(
-                labelAngle=0,
-                grid=False,
-                labels=month_labels,
-                ticks=month_labels,
-                labelExpr="slice(datum.label, 0, 3)" if across else "datum.label",
-            ),
-        )
-        y = alt.Y(
-            "value:Q",
-            title=None,
-            axis=alt.Axis(format=".0%", tickCount=5),
-            scale=alt.Scale(zero=True, nice=True),
-        )
-        keep = alt.FieldEqualPredicate(field="series", equal=series)
-        base = alt.Chart(alt.Data(values=data.to_dicts())).transform_filter(keep)
-        # judged months joined by a solid line; a provisional month (SQL window open) is a
-        # hollow point on its own, never joined, so an unfinished 0% does not read as a collapse
-        final_months = (
-            base.transform_filter("!datum.provisional")
-            .mark_line(strokeWidth=2)
-            .encode(x=x, y=y, color=colour)
-        )
-        points = base.mark_point(size=36, strokeWidth=1.5).encode(
-            x=x,
-            y=y,
-            color=colour,
-            fill=alt.condition("datum.provisional", alt.value("white"), colour),
-            opacity=alt.condition("datum.provisional", alt.value(0.7), alt.value(1.0)),
-            shape=alt.condition("datum.provisional", alt.value("diamond"), alt.value("circle")),
-        )
-        limit_base = alt.Chart(alt.Data(values=rules.to_dicts())).transform_filter(keep)
-        limit_rules = limit_base.mark_rule(strokeDash=[3, 2], strokeWidth=1, color=INK).encode(
-            y="limit:Q"
-        )
+        keep = {"filter": {"equal": series, "field": "series"}}
         # each limit says what it is, at the right end of its rule, on its passing side (under a
         # minimum, over a maximum), where the line of a passing vendor does not run
         limit_labels = [
-            limit_base.transform_filter(alt.FieldEqualPredicate(field="bound", equal=bound))
-            .mark_text(align="right", baseline=baseline, dy=dy, fontSize=8, color=INK, font=FONT)
-            .encode(y="limit:Q", x=alt.value(width), text="label:N")
+            {
+                "data": {"values": limits},
+                "mark": {"type": "text", "align": "right", "baseline": baseline,
+                         "color": INK, "dy": dy, "font": FONT, "fontSize": 8},
+                "encoding": {"text": {"field": "label", "type": "nominal"},
+                             "x": {"value": width}, "y": limit_y},
+                "transform": [keep, {"filter": {"equal": bound, "field": "bound"}}],
+            }
             for bound, baseline, dy in LIMIT_LABEL_SIDES
-        ]
-        return alt.layer(
-            limit_rules,
-            *limit_labels,
-            final_months,
-            points,
-            width=width,
-            height=ACROSS_HEIGHT if across else PANEL_HEIGHT,
-            title=alt.TitleParams(
-                series,
-                subtitle=title,
-                anchor="start",
-                fontSize=9,
-                subtitleFontSize=8,
-                font=FONT,
-                subtitleFont=FONT,
-                color=INK,
-                subtitleColor=MUTED,
-                fontWeight="bold",
-            ),
-        )
+        ]  # fmt: skip
+        # judged months joined by a solid line; a provisional month (SQL window open) is a
+        # hollow point on its own, never joined, so an unfinished 0% does not read as a collapse
+        line = {
+            "data": {"values": values},
+            "mark": {"type": "line", "strokeWidth": 2},
+            "encoding": {"color": colour, "x": x, "y": y},
+            "transform": [keep, {"filter": "!datum.provisional"}],
+        }
+        points = {
+            "data": {"values": values},
+            "mark": {"type": "point", "size": 36, "strokeWidth": 1.5},
+            "encoding": {
+                "color": colour,
+                "fill": provisional("white", colour),
+                "opacity": provisional(0.7, {"value": 1.0}),
+                "shape": provisional("diamond", {"value": "circle"}),
+                "x": x,
+                "y": y,
+            },
+            "transform": [keep],
+        }
+        rule = {
+            "data": {"values": limits},
+            "mark": {"type": "rule", "color": INK, "strokeDash": [3, 2], "strokeWidth": 1},
+            "encoding": {"y": limit_y},
+            "transform": [keep],
+        }
+        title = {
+            "text": series, "anchor": "start", "color": INK, "font": FONT, "fontSize": 9,
+            "fontWeight": "bold", "subtitle": TREND_TITLES[series], "subtitleColor": MUTED,
+            "subtitleFont": FONT, "subtitleFontSize": 8,
+        }  # fmt: skip
+        return {
+            "layer": [rule, *limit_labels, line, points],
+            "height": height,
+            "title": title,
+            "width": width,
+        }
 
-    panels = [panel(name, TREND_TITLES[name], month_labels=True) for name in TREND_PANEL_ORDER]
-    joined = alt.hconcat(*panels, spacing=14) if across else alt.vconcat(*panels, spacing=6)
-    chart = joined.resolve_scale(y="independent").configure(**_CONFIG)
-    return _to_svg(chart)
+    return _to_svg(
+        {
+            "config": _SPEC_CONFIG,
+            "hconcat" if across else "vconcat": [panel(name) for name in TREND_PANEL_ORDER],
+            "resolve": {"scale": {"y": "independent"}},
+            "spacing": 14 if across else 6,
+            "$schema": VEGA_LITE_SCHEMA,
+        }
+    )
 
 
 # a limit's label sits on the passing side of its rule: under a minimum, over a maximum
