@@ -8,10 +8,12 @@ The field-by-field guide for procurement is docs/CONTRACTS.md.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from statistics import NormalDist
 from typing import Annotated, Any, Literal, get_args
@@ -837,7 +839,23 @@ def load_contracts(folder: Path) -> Portfolio:
     """The portfolio in `folder`'s *.yaml / *.yml files (by name); nothing runs on a bad one.
 
     Raises ContractProblems (a ContractError) naming the first problem and counting the rest.
+    Every document of a run reads the contracts: a folder whose files are byte for byte the ones
+    already read gives the portfolio read then (a problem is never remembered).
     """
+    return _portfolio_of(folder, _folder_digest(folder))
+
+
+def _folder_digest(folder: Path) -> str:
+    """The names and bytes of every file directly in `folder` (contracts and settings)."""
+    digest = hashlib.blake2b(digest_size=16)
+    if folder.is_dir():
+        for path in sorted(p for p in folder.iterdir() if p.is_file()):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@cache
+def _portfolio_of(folder: Path, digest: str) -> Portfolio:
     contracts, problems = _read_folder(folder)
     if problems:
         raise ContractProblems(problems)
