@@ -20,8 +20,11 @@ import xlsxwriter
 
 from scorecards.claims import LINE_KEY
 
-# Excel's last row, less the header
-MAX_ROWS = 1_048_575
+# The leads sheet holds at most this many of the month's leads: a spreadsheet of more is not read
+# by a person, and xlsxwriter writes ~15,000 rows a second (a million would take over a minute).
+# Past it, the invalid leads come first (claims and disputes are about them) and an `about` sheet
+# says how many were left out and where they all are (leads.parquet).
+LEAD_ROWS = 100_000
 RATE_FORMAT = "0.0%"
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -103,13 +106,17 @@ def metrics_sheet(metrics: pl.DataFrame, currency: dict[str, str]) -> pl.DataFra
     return _money(rows).sort("vendor_id", "program_id", "month", nulls_last=False)
 
 
-def leads_sheet(leads: pl.DataFrame, month: str) -> pl.DataFrame:
+def leads_sheet(leads: pl.DataFrame, month: str, limit: int = LEAD_ROWS) -> pl.DataFrame:
+    """The month's leads in line order; past `limit`, the invalid ones first, then the rest."""
     rows = _present(leads.filter(pl.col("month") == month), LEAD_COLUMNS)
+    if rows.height > limit:
+        invalid_first = (pl.col("status") != "invalid") if "status" in rows.columns else pl.lit(0)
+        rows = rows.sort(invalid_first, *LINE_KEY, nulls_last=False).head(limit)
     rows = rows.with_columns(
         masked_email(),
         *(pl.col(c).list.join("; ") for c in ("reasons", "evidence") if c in rows.columns),
     )
-    return _money(rows).sort(list(LINE_KEY), nulls_last=False).head(MAX_ROWS)
+    return _money(rows).sort(list(LINE_KEY), nulls_last=False)
 
 
 def claims_sheet(lines: pl.DataFrame, ledger: pl.DataFrame) -> pl.DataFrame:
@@ -151,6 +158,25 @@ def _write_sheet(book: Any, name: str, frame: pl.DataFrame) -> None:
     )
 
 
+def _about_sheet(book: Any, month: str, shown: pl.DataFrame, total: int, limit: int) -> None:
+    invalid = shown.filter(pl.col("status") == "invalid").height if "status" in shown else 0
+    _write_sheet(
+        book,
+        "about",
+        pl.DataFrame(
+            {
+                "about": [
+                    f"{month} has {total:,} delivered leads; the leads sheet holds "
+                    f"{shown.height:,} of them, at most {limit:,}: {invalid:,} invalid "
+                    "leads first, then accepted leads in line order.",
+                    "Every lead, with its status, reasons and evidence, is in leads.parquet "
+                    "beside this workbook.",
+                ]
+            }
+        ),
+    )
+
+
 def write_workbook(
     path: Path,
     *,
@@ -161,6 +187,7 @@ def write_workbook(
     lines: pl.DataFrame,
     ledger: pl.DataFrame,
     currency: dict[str, str],
+    lead_rows: int = LEAD_ROWS,
 ) -> Path:
     """Write the workbook at `path` (a staging folder: publishing makes it visible)."""
     book = xlsxwriter.Workbook(
@@ -170,8 +197,12 @@ def write_workbook(
     book.set_properties(
         {"title": f"Vendor scorecards {month}", "created": datetime.combine(as_of, time())}
     )
+    month_leads = leads.filter(pl.col("month") == month).height
+    shown = leads_sheet(leads, month, lead_rows)
     _write_sheet(book, "metrics", metrics_sheet(metrics, currency))
-    _write_sheet(book, "leads", leads_sheet(leads, month))
+    _write_sheet(book, "leads", shown)
     _write_sheet(book, "claims", claims_sheet(lines, ledger))
+    if shown.height < month_leads:
+        _about_sheet(book, month, shown, month_leads, lead_rows)
     book.close()
     return path

@@ -12,7 +12,7 @@ import pytest
 
 from scorecards.claims import LEDGER_SCHEMA
 from scorecards.formatting import mask_email
-from scorecards.workbook import masked_email, write_workbook
+from scorecards.workbook import leads_sheet, masked_email, write_workbook
 
 MONTH = "2026-10"
 AS_OF = date(2026, 11, 5)
@@ -189,3 +189,42 @@ def test_same_inputs_same_bytes(tmp_path: Path) -> None:
 def test_masked_email_expression_matches_the_documents() -> None:
     masked = pl.DataFrame({"email": EMAILS}).select(masked_email())["email"].to_list()
     assert masked == [mask_email(e) for e in EMAILS]
+
+
+def test_a_month_past_the_sheet_limit_keeps_its_invalid_leads_and_says_so(tmp_path: Path) -> None:
+    """Past `LEAD_ROWS`, the invalid leads are kept first and an `about` sheet says how many of
+    the month's leads the sheet holds and where all of them are."""
+    leads = pl.concat([_leads()] * 3).with_columns(
+        pl.col("vendor_lead_id") + pl.int_range(pl.len()).cast(pl.String)
+    )
+    month_leads = leads.filter(pl.col("month") == MONTH)
+    invalid = month_leads.filter(pl.col("status") == "invalid").height
+    limit = invalid + 1
+    shown = leads_sheet(leads, MONTH, limit)
+    path = write_workbook(
+        tmp_path / "big.xlsx",
+        month=MONTH,
+        as_of=AS_OF,
+        metrics=_metrics(),
+        leads=leads,
+        lines=_lines(),
+        ledger=_ledger(),
+        currency={"acme": "EUR"},
+        lead_rows=limit,
+    )
+    assert shown.height == limit
+    assert shown.filter(pl.col("status") == "invalid").height == invalid  # none left out
+    assert shown["vendor_lead_id"].to_list() == sorted(shown["vendor_lead_id"].to_list())
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["metrics", "leads", "claims", "about"]
+    assert book["leads"].max_row == limit + 1  # and the header
+    about = [row[0] for row in book["about"].iter_rows(2, values_only=True)]
+    assert about[0] == (
+        f"{MONTH} has {month_leads.height} delivered leads; the leads sheet holds {limit} of "
+        f"them, at most {limit}: {invalid} invalid leads first, then accepted leads in line order."
+    )
+    assert "leads.parquet" in about[1]
+
+
+def test_a_month_within_the_limit_has_no_about_sheet(book: openpyxl.Workbook) -> None:
+    assert "about" not in book.sheetnames
