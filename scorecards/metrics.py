@@ -234,7 +234,7 @@ def program_month_metrics(
         .collect(engine=ENGINE)
     )
     prices = programs.select(
-        "contract_id", "program_id", "currency", "cpl_cents", "sql_window_days", "evidence_z"
+        "contract_id", "program_id", "cpl_cents", "sql_window_days", "evidence_z"
     )
     calendar = ordered_calendar(programs, months).drop("cpl_cents", "sql_window_days")
     frame = (
@@ -258,9 +258,20 @@ def program_month_metrics(
             (pl.col("accepted") - pl.col("billable")).alias("over_cap"),
             (pl.col("billable") * pl.col("cpl_cents")).alias("spend_cents"),
             pl.lit("program").alias("grain"),
+            _vendor_currency(programs),
         )
     )
     return with_rates(frame, as_of)
+
+
+def _vendor_currency(programs: pl.DataFrame) -> pl.Expr:
+    """Each row's currency: its vendor's (all of a vendor's contracts share one, contracts.py)."""
+    currency = programs.select("vendor_id", "currency").unique()
+    return (
+        pl.col("vendor_id")
+        .replace_strict(currency["vendor_id"], currency["currency"], default=None)
+        .alias("currency")
+    )
 
 
 def rolled_up_metrics(
@@ -269,11 +280,8 @@ def rolled_up_metrics(
     """The program rows plus their sums by vendor, lead type and portfolio, per month: the
     metrics frame. Counts and money are summed; accounts and medians are taken from the leads."""
     months = program_metrics["month"].unique().to_list()
-    contract_currency = program_metrics.select("contract_id", "currency").unique()
     scoped = leads.filter(pl.col("month").is_in(months)).with_columns(
-        pl.col("contract_id")
-        .replace_strict(contract_currency["contract_id"], contract_currency["currency"])
-        .alias("currency")
+        _vendor_currency(program_metrics)
     )
     frames = [program_metrics.select(COLUMNS)]
     for grain in ("vendor", "lead_type", "portfolio"):
