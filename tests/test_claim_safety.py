@@ -174,6 +174,33 @@ def test_internal_report_lists_every_withheld_line_with_its_value(
     assert all(lead_id in text for lead_id in withheld["vendor_lead_id"])
 
 
+def test_internal_report_lists_the_earliest_lines_and_counts_the_rest_in_its_totals(
+    sample_run: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A month with thousands of withheld lines is not a PDF of thousands of pages: past
+    `LISTED_LINES` per vendor and kind, the PDF says how many more the CSV holds."""
+    from scorecards.documents import internal_claims
+    from scorecards.runinfo import RunInfo
+
+    monkeypatch.setattr(internal_claims, "LISTED_LINES", 5)
+    lines = sample_run["lines"]
+    harbor = lines.filter(
+        pl.col("vendor_id") == "harbor-intent", pl.col("disposition") == "expired"
+    )
+    assert harbor.height > 5
+    run = RunInfo("2026-10-test", date.fromisoformat(SAMPLE_AS_OF), SAMPLE_MONTH, [])
+    pdf, csv_path = internal_claims.write_internal_claims(lines, tmp_path, "2026-10", run)
+    text = pdf_text(pdf)
+    assert f"Past the window ({harbor.height} leads)" in text
+    more = harbor.height - 5
+    assert f"… and {more} more leads delivered later, listed in internal-2026-10.csv" in text
+    ordered = harbor.sort("delivered_at", "vendor_lead_id")["vendor_lead_id"].to_list()
+    assert all(lead in text for lead in ordered[:5])
+    assert not any(lead in text for lead in ordered[5:])
+    rows = list(csv.DictReader(io.StringIO(csv_path.read_text("utf-8"))))
+    assert sum(r["vendor_id"] == "harbor-intent" for r in rows) == harbor.height
+
+
 def test_responses_move_states_and_the_next_scorecard_shows_the_credit(
     sample_run: dict[str, Any],
 ) -> None:

@@ -22,6 +22,10 @@ from scorecards.formatting import day, mask_email
 from scorecards.runinfo import RunInfo
 
 INTERNAL = ("over_cap", "expired")
+# The PDF lists at most this many lines per vendor and kind (the earliest delivered first); the
+# totals count every line, and the CSV beside it holds them all. A month of a million leads past
+# its window would otherwise be a PDF of thousands of pages (over ten minutes to render).
+LISTED_LINES = 100
 
 INTERNAL_CSV_COLUMNS = (
     "vendor_id",
@@ -101,13 +105,12 @@ def _vendor_sections(lines: pl.DataFrame) -> list[dict[str, Any]]:
         rows = internal.filter(
             pl.col("vendor_id") == total["vendor_id"], pl.col("currency") == total["currency"]
         )
-        sections.append(
-            {
-                **total,
-                "over_cap": rows.filter(pl.col("disposition") == "over_cap").to_dicts(),
-                "expired": rows.filter(pl.col("disposition") == "expired").to_dicts(),
-            }
-        )
+        section = dict(total)
+        for kind in INTERNAL:
+            listed = rows.filter(pl.col("disposition") == kind)
+            section[kind] = listed.head(LISTED_LINES).to_dicts()
+            section[f"{kind}_unlisted"] = max(listed.height - LISTED_LINES, 0)
+        sections.append(section)
     return sections
 
 
@@ -131,6 +134,7 @@ def write_internal_claims(
         },
         "sections": _vendor_sections(lines),
         "label": label,
+        "csv_name": csv_path.name,
     }
     render_pdf("claims_internal.html", context, pdf_path, as_of=run.as_of)
     write_atomic(csv_path, csv_bytes)
