@@ -20,11 +20,12 @@ import xlsxwriter
 
 from scorecards.claims import LINE_KEY
 
-# The leads sheet holds at most this many of the month's leads: a spreadsheet of more is not read
-# by a person, and xlsxwriter writes ~15,000 rows a second (a million would take over a minute).
-# Past it, the invalid leads come first (claims and disputes are about them) and an `about` sheet
-# says how many were left out and where they all are (leads.parquet).
-LEAD_ROWS = 100_000
+# The leads and claims sheets hold at most this many rows each: a spreadsheet of more is not read
+# by a person, and xlsxwriter writes ~7,000 rows of these a second here (a million-lead month took
+# minutes). Past it, the rows that matter come first (invalid leads; lines filed with the vendor)
+# and an `about` sheet says how many were left out and where they all are.
+LEAD_ROWS = 50_000
+WITHHELD = ("past the claim window", "over the cap")
 RATE_FORMAT = "0.0%"
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -106,12 +107,20 @@ def metrics_sheet(metrics: pl.DataFrame, currency: dict[str, str]) -> pl.DataFra
     return _money(rows).sort("vendor_id", "program_id", "month", nulls_last=False)
 
 
+def _first(rows: pl.DataFrame, limit: int, first: pl.Expr) -> pl.DataFrame:
+    """At most `limit` rows: those where `first` holds before the others, each in line order."""
+    if rows.height <= limit:
+        return rows
+    return rows.sort(~first, *LINE_KEY, nulls_last=False).head(limit)
+
+
 def leads_sheet(leads: pl.DataFrame, month: str, limit: int = LEAD_ROWS) -> pl.DataFrame:
     """The month's leads in line order; past `limit`, the invalid ones first, then the rest."""
-    rows = _present(leads.filter(pl.col("month") == month), LEAD_COLUMNS)
-    if rows.height > limit:
-        invalid_first = (pl.col("status") != "invalid") if "status" in rows.columns else pl.lit(0)
-        rows = rows.sort(invalid_first, *LINE_KEY, nulls_last=False).head(limit)
+    rows = _first(
+        _present(leads.filter(pl.col("month") == month), LEAD_COLUMNS),
+        limit,
+        pl.col("status") == "invalid",
+    )
     rows = rows.with_columns(
         masked_email(),
         *(pl.col(c).list.join("; ") for c in ("reasons", "evidence") if c in rows.columns),
@@ -119,9 +128,12 @@ def leads_sheet(leads: pl.DataFrame, month: str, limit: int = LEAD_ROWS) -> pl.D
     return _money(rows).sort(list(LINE_KEY), nulls_last=False)
 
 
-def claims_sheet(lines: pl.DataFrame, ledger: pl.DataFrame) -> pl.DataFrame:
+def claims_sheet(
+    lines: pl.DataFrame, ledger: pl.DataFrame, limit: int = LEAD_ROWS
+) -> tuple[pl.DataFrame, int]:
     """This run's decisions (filed, past the window, over the cap) and every line the ledger
-    already holds, each line once; a line in the ledger keeps the ledger's state."""
+    already holds, each line once; a line in the ledger keeps the ledger's state. Past `limit`,
+    the lines claimed from vendors first, then those withheld. Also: how many lines there are."""
     if "state" in ledger.columns:
         ledger = ledger.with_columns(pl.col("state").cast(pl.String))
     else:
@@ -132,9 +144,11 @@ def claims_sheet(lines: pl.DataFrame, ledger: pl.DataFrame) -> pl.DataFrame:
     rows = pl.concat(
         [_present(ledger, CLAIM_COLUMNS), _present(now, CLAIM_COLUMNS)], how="diagonal_relaxed"
     ).unique(subset=list(LINE_KEY), keep="first", maintain_order=True)
-    return _money(_present(rows, CLAIM_COLUMNS)).sort(
+    shown = _first(rows, limit, ~pl.col("state").is_in(WITHHELD))
+    ordered = _money(_present(shown, CLAIM_COLUMNS)).sort(
         "vendor_id", "month", "delivered_at", "vendor_lead_id", nulls_last=False
     )
+    return ordered, rows.height
 
 
 def _write_sheet(book: Any, name: str, frame: pl.DataFrame) -> None:
@@ -158,23 +172,33 @@ def _write_sheet(book: Any, name: str, frame: pl.DataFrame) -> None:
     )
 
 
-def _about_sheet(book: Any, month: str, shown: pl.DataFrame, total: int, limit: int) -> None:
-    invalid = shown.filter(pl.col("status") == "invalid").height if "status" in shown else 0
-    _write_sheet(
-        book,
-        "about",
-        pl.DataFrame(
-            {
-                "about": [
-                    f"{month} has {total:,} delivered leads; the leads sheet holds "
-                    f"{shown.height:,} of them, at most {limit:,}: {invalid:,} invalid "
-                    "leads first, then accepted leads in line order.",
-                    "Every lead, with its status, reasons and evidence, is in leads.parquet "
-                    "beside this workbook.",
-                ]
-            }
-        ),
-    )
+def _about_sheet(book: Any, sentences: list[str]) -> None:
+    _write_sheet(book, "about", pl.DataFrame({"about": sentences}, schema={"about": pl.String}))
+
+
+def _left_out(month: str, leads: pl.DataFrame, total: int, lines: pl.DataFrame, all_lines: int,
+              limit: int) -> list[str]:  # fmt: skip
+    """What the `about` sheet says when a sheet could not hold every row (nothing otherwise)."""
+    said = []
+    if leads.height < total:
+        invalid = leads.filter(pl.col("status") == "invalid").height
+        said += [
+            f"{month} has {total:,} delivered leads; the leads sheet holds {leads.height:,} of "
+            f"them, at most {limit:,}: {invalid:,} invalid leads first, then accepted leads in "
+            "line order.",
+            "Every lead, with its status, reasons and evidence, is in leads.parquet beside this "
+            "workbook.",
+        ]
+    if lines.height < all_lines:
+        withheld = lines.filter(pl.col("state").is_in(WITHHELD)).height
+        said += [
+            f"There are {all_lines:,} claim lines; the claims sheet holds {lines.height:,} of "
+            f"them, at most {limit:,}: {lines.height - withheld:,} lines claimed from vendors "
+            f"first, then {withheld:,} withheld (past the window or over the cap).",
+            "Every claim line of this month is in claim_lines.parquet beside this workbook, and "
+            "each claim's lines in its CSV under claims/.",
+        ]
+    return said
 
 
 def write_workbook(
@@ -197,12 +221,14 @@ def write_workbook(
     book.set_properties(
         {"title": f"Vendor scorecards {month}", "created": datetime.combine(as_of, time())}
     )
-    month_leads = leads.filter(pl.col("month") == month).height
     shown = leads_sheet(leads, month, lead_rows)
+    claimed, all_lines = claims_sheet(lines, ledger, lead_rows)
     _write_sheet(book, "metrics", metrics_sheet(metrics, currency))
     _write_sheet(book, "leads", shown)
-    _write_sheet(book, "claims", claims_sheet(lines, ledger))
-    if shown.height < month_leads:
-        _about_sheet(book, month, shown, month_leads, lead_rows)
+    _write_sheet(book, "claims", claimed)
+    month_leads = leads.filter(pl.col("month") == month).height
+    said = _left_out(month, shown, month_leads, claimed, all_lines, lead_rows)
+    if said:
+        _about_sheet(book, said)
     book.close()
     return path

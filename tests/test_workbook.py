@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import polars as pl
@@ -97,17 +98,17 @@ def _ledger() -> pl.DataFrame:
     )
 
 
-def _write(path: Path) -> Path:
-    return write_workbook(
-        path,
-        month=MONTH,
-        as_of=AS_OF,
-        metrics=_metrics(),
-        leads=_leads(),
-        lines=_lines(),
-        ledger=_ledger(),
-        currency={"acme": "EUR"},
-    )
+def _write(path: Path, **overrides: Any) -> Path:
+    given: dict[str, Any] = {
+        "month": MONTH,
+        "as_of": AS_OF,
+        "metrics": _metrics(),
+        "leads": _leads(),
+        "lines": _lines(),
+        "ledger": _ledger(),
+        "currency": {"acme": "EUR"},
+    }
+    return write_workbook(path, **(given | overrides))
 
 
 @pytest.fixture(scope="module")
@@ -201,17 +202,7 @@ def test_a_month_past_the_sheet_limit_keeps_its_invalid_leads_and_says_so(tmp_pa
     invalid = month_leads.filter(pl.col("status") == "invalid").height
     limit = invalid + 1
     shown = leads_sheet(leads, MONTH, limit)
-    path = write_workbook(
-        tmp_path / "big.xlsx",
-        month=MONTH,
-        as_of=AS_OF,
-        metrics=_metrics(),
-        leads=leads,
-        lines=_lines(),
-        ledger=_ledger(),
-        currency={"acme": "EUR"},
-        lead_rows=limit,
-    )
+    path = _write(tmp_path / "big.xlsx", leads=leads, lead_rows=limit)
     assert shown.height == limit
     assert shown.filter(pl.col("status") == "invalid").height == invalid  # none left out
     assert shown["vendor_lead_id"].to_list() == sorted(shown["vendor_lead_id"].to_list())
@@ -228,3 +219,16 @@ def test_a_month_past_the_sheet_limit_keeps_its_invalid_leads_and_says_so(tmp_pa
 
 def test_a_month_within_the_limit_has_no_about_sheet(book: openpyxl.Workbook) -> None:
     assert "about" not in book.sheetnames
+
+
+def test_a_claims_sheet_past_the_limit_keeps_the_lines_claimed_first(tmp_path: Path) -> None:
+    path = _write(tmp_path / "small.xlsx", lead_rows=2)
+    book = openpyxl.load_workbook(path)
+    states = [r["state"] for r in _rows(book["claims"])]
+    assert states == ["filed", "filed"]  # the line past the window is the one left out
+    about = [row[0] for row in book["about"].iter_rows(2, values_only=True)]
+    assert about[2] == (
+        "There are 3 claim lines; the claims sheet holds 2 of them, at most 2: 2 lines claimed "
+        "from vendors first, then 0 withheld (past the window or over the cap)."
+    )
+    assert "claim_lines.parquet" in about[3]

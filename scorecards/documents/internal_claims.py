@@ -25,7 +25,7 @@ INTERNAL = ("over_cap", "expired")
 # The PDF lists at most this many lines per vendor and kind (the earliest delivered first); the
 # totals count every line, and the CSV beside it holds them all. A month of a million leads past
 # its window would otherwise be a PDF of thousands of pages (over ten minutes to render).
-LISTED_LINES = 100
+LISTED_LINES = 25
 
 INTERNAL_CSV_COLUMNS = (
     "vendor_id",
