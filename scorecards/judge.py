@@ -499,7 +499,7 @@ def _criteria(acceptance: pl.DataFrame) -> tuple[list[dict[str, Any]], list[str]
 
 
 def judged_leads(
-    deliveries: pl.DataFrame,
+    deliveries: pl.DataFrame | pl.LazyFrame,
     crm: pl.DataFrame,
     suppression: pl.DataFrame,
     programs: pl.DataFrame,
@@ -507,10 +507,12 @@ def judged_leads(
     as_of: date,
 ) -> pl.DataFrame:
     """Every attributed delivery with status, reasons, evidence and outcome (the leads frame),
-    in LEAD_ORDER."""
+    in LEAD_ORDER. `deliveries` may be a query (a filter of the deliveries read): the judging
+    reads through it, so the rows it keeps are never copied first."""
+    columns = deliveries.lazy().collect_schema().names()
     plan = judging_plan(deliveries.lazy(), crm.lazy(), suppression, programs, acceptance, as_of)
-    explained = with_evidence(plan, acceptance, set(deliveries.columns))
-    leads = explained.select(_leads_columns(deliveries.columns)).sort(LEAD_ORDER)
+    explained = with_evidence(plan, acceptance, set(columns))
+    leads = explained.select(_leads_columns(columns)).sort(LEAD_ORDER)
     return leads.collect(engine=ENGINE)
 
 

@@ -114,10 +114,12 @@ def run_id_for(label: str, as_of: date, files: list[FileRead]) -> str:
 
 
 def judged(inputs: Inputs, month: str, as_of: date) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(leads up to the report month, leads after it). Later deliveries never change an earlier
-    month's numbers (the earliest delivery keeps a lead), so they are left out, not judged."""
-    in_period = inputs.deliveries.filter(pl.col("delivered_at").dt.strftime("%Y-%m") <= month)
-    after = inputs.deliveries.filter(pl.col("delivered_at").dt.strftime("%Y-%m") > month)
+    """(leads up to the report month, the source files of the leads after it). Later deliveries
+    never change an earlier month's numbers (the earliest delivery keeps a lead), so they are
+    left out, not judged."""
+    later = pl.col("delivered_at").dt.strftime("%Y-%m") > month
+    in_period = inputs.deliveries.lazy().filter(~later)  # read through, not copied
+    after = inputs.deliveries.lazy().filter(later).select("source_file").collect()
     contracts = inputs.portfolio.contracts
     leads = judged_leads(
         in_period,
