@@ -3,12 +3,14 @@ that ask for `prefect_server`; everything else tests plain functions."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -34,3 +36,9 @@ def sample_inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(ROOT / "data", folder / "data")
     shutil.copytree(ROOT / "contracts", folder / "contracts")
     return folder
+
+
+def pdf_text(path: Path) -> str:
+    """Every page's text as one line (a sentence may wrap on the page)."""
+    reader = PdfReader(io.BytesIO(path.read_bytes()))
+    return " ".join(" ".join(page.extract_text() or "" for page in reader.pages).split())

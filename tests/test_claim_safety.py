@@ -18,19 +18,13 @@ from typing import Any
 import polars as pl
 import pytest
 import yaml
-from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from flows.cli import app
 from scorecards import steps
 from scorecards.formatting import money_iso
 from scorecards.history import HistoryStore
-from tests.conftest import SAMPLE_AS_OF, SAMPLE_MONTH
-
-
-def pdf_text(path: Path) -> str:
-    reader = PdfReader(io.BytesIO(path.read_bytes()))
-    return " ".join(" ".join(page.extract_text() or "" for page in reader.pages).split())
+from tests.conftest import SAMPLE_AS_OF, SAMPLE_MONTH, pdf_text
 
 
 @pytest.fixture(scope="module")

@@ -5,26 +5,19 @@ are unknown."""
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 from pathlib import Path
 
 import polars as pl
 import pytest
-from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from flows.cli import app
 from scorecards.crm import read_crm, salesforce_csv, to_hubspot_export
-from tests.conftest import ROOT, SAMPLE_AS_OF, SAMPLE_MONTH
+from tests.conftest import ROOT, SAMPLE_AS_OF, SAMPLE_MONTH, pdf_text
 
 runner = CliRunner()
-
-
-def pdf_text(path: Path) -> str:
-    reader = PdfReader(io.BytesIO(path.read_bytes()))
-    return " ".join(" ".join(page.extract_text() or "" for page in reader.pages).split())
 
 
 def sample_with_crm(tmp_path: Path, files: dict[str, str]) -> Path:

@@ -15,20 +15,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 from markupsafe import Markup
-from pypdf import PdfReader
 
 from scorecards import formatting, steps
 from scorecards.documents import render
-from tests.conftest import ROOT
+from tests.conftest import ROOT, pdf_text
 
 IMG = '<img src="http://127.0.0.1:9/x.png">'
 FORMULA = '=HYPERLINK("http://x","y")'
 AS_OF = date(2026, 7, 20)
-
-
-def _pdf_text(path: Path) -> str:
-    reader = PdfReader(io.BytesIO(path.read_bytes()))
-    return " ".join(" ".join(page.extract_text() or "" for page in reader.pages).split())
 
 
 @pytest.fixture
@@ -94,7 +88,7 @@ def test_markup_in_a_vendor_field_prints_literally_and_nothing_is_fetched(
 ) -> None:
     out = hostile_run["out"]
     assert isinstance(out, Path)
-    text = _pdf_text(sorted((out / "claims").glob("*.pdf"))[0])
+    text = pdf_text(sorted((out / "claims").glob("*.pdf"))[0])
     assert "job_level=<img src=" in text and "x.png" in text
     assert hostile_run["connections"] == []
 
@@ -168,7 +162,7 @@ def test_a_200000_character_field_is_clipped_in_the_claim_and_kept_whole_in_lead
     assert lead["job_level"].str.len_chars().item() == HUGE
     assert lead["primary_reason"].item() == "outside_icp"
     claim_pdfs = sorted((Path(staged["staging"]) / "claims").glob("*.pdf"))
-    texts = [_pdf_text(pdf) for pdf in claim_pdfs]
+    texts = [pdf_text(pdf) for pdf in claim_pdfs]
     (text,) = [t for t in texts if "H7777" in t]
     assert "job_level=JJJJ" in text and "…" in text
     assert "J" * (formatting.PRINTED_CHARS + 1) not in text.replace(" ", "")

@@ -4,18 +4,16 @@ same judged month and the same cost per SQL as metrics.parquet."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
-from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from flows.cli import app
 from scorecards import formatting as fmt
-from tests.conftest import SAMPLE_AS_OF, SAMPLE_MONTH
+from tests.conftest import SAMPLE_AS_OF, SAMPLE_MONTH, pdf_text
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 runner = CliRunner()
@@ -24,11 +22,6 @@ VENDOR = "bluepeak-demand"  # 60-day window: judged on Aug 2026 while most vendo
 
 def cli(*args: str) -> Any:
     return runner.invoke(app, list(args), catch_exceptions=False)
-
-
-def pdf_text(path: Path) -> str:
-    reader = PdfReader(io.BytesIO(path.read_bytes()))
-    return " ".join(" ".join(page.extract_text() or "" for page in reader.pages).split())
 
 
 @pytest.fixture(scope="module")

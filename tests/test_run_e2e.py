@@ -7,7 +7,6 @@ PDFs' text against metrics.parquet.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
 from pathlib import Path
@@ -15,13 +14,12 @@ from typing import Any
 
 import polars as pl
 import pytest
-from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from flows.cli import app
 from scorecards import formatting as fmt
 from scorecards.history import HistoryStore
-from tests.conftest import SAMPLE_AS_OF, SAMPLE_MONTH
+from tests.conftest import SAMPLE_AS_OF, SAMPLE_MONTH, pdf_text
 
 pytestmark = pytest.mark.usefixtures("prefect_server")
 runner = CliRunner()
@@ -50,11 +48,6 @@ def run_month(
         "--history",
         str(history),
     )
-
-
-def pdf_text(path: Path) -> str:
-    reader = PdfReader(io.BytesIO(path.read_bytes()))
-    return " ".join(" ".join(page.extract_text() or "" for page in reader.pages).split())
 
 
 def sha(path: Path) -> str:
