@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import altair
 import polars as pl
 import pytest
 from altair.utils.schemapi import validate_jsonschema
@@ -131,6 +132,8 @@ def test_chart_specs_are_valid_vega_lite(monkeypatch: pytest.MonkeyPatch):
         spec = _captured_spec(monkeypatch, draw)
         validate_jsonschema(spec, schema)  # raises on an invalid spec
         assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
+        # the plain trend spec names the Vega-Lite version the locked altair ships
+        assert spec["$schema"] == altair.SCHEMA_URL
 
 
 def _worker_facts(_: int) -> dict[str, Any]:

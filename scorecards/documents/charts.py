@@ -11,12 +11,14 @@ Charts only draw values they are given; they compute nothing.
 from __future__ import annotations
 
 import base64
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import altair as alt
 import polars as pl
 import vl_convert
 from markupsafe import Markup
+
+if TYPE_CHECKING:  # imported where the portfolio's chart is built: 0.6 s no other command pays
+    import altair as alt
 
 FONT = "DejaVu Sans"
 INK = "#1f2933"
@@ -72,7 +74,7 @@ _SPEC_CONFIG: dict[str, Any] = {
     "view": {"continuousWidth": 300, "continuousHeight": 300, "stroke": None},
     **{key: _CONFIG[key] for key in ("axis", "background", "font", "legend")},
 }
-VEGA_LITE_SCHEMA = alt.SCHEMA_URL
+VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.4.1.json"  # altair.SCHEMA_URL
 
 
 def _to_svg(chart: alt.TopLevelMixin | dict[str, Any]) -> str:
@@ -240,6 +242,8 @@ def share_svg(shares: pl.DataFrame) -> str:
     `shares`: vendor_name, rank (Int64), spend_share, sql_share (Float64 in [0, 1]).
     A vendor whose SQL bar is shorter than its spend bar buys less than its share of pipeline.
     """
+    import altair as alt
+
     long = (
         shares.unpivot(
             on=["spend_share", "sql_share"],
