@@ -140,17 +140,7 @@ def vendor_claims_summary(
 ) -> dict[str, Any]:
     """The vendor's claims to date (ledger states, this run's claims, the month's expired value)."""
     ledger = HistoryStore(staged["history"]).ledger().filter(pl.col("vendor_id") == vendor_id)
-    contracts = Path(staged["contracts"])
-    portfolio = load_contracts(contracts)
-    lines = claim_lines(
-        vendor_leads,
-        portfolio.program_frame(),
-        replacement_terms(portfolio, load_settings(contracts)),
-        date.fromisoformat(staged["as_of"]),
-        ledger,
-        [staged["month"]],
-    )
-    rows = claims_summary(ledger, lines).to_dicts()
+    rows = claims_summary(ledger, _claim_lines(staged, vendor_leads, ledger)).to_dicts()
     return rows[0] if rows else {}
 
 
@@ -210,13 +200,20 @@ def render_portfolio(staged: dict[str, Any]) -> Path:
 
 def month_claim_lines(staged: dict[str, Any]) -> pl.DataFrame:
     """The report month's claim decisions against the ledger as it stands (pure but for reads)."""
-    portfolio = load_contracts(Path(staged["contracts"]))
+    leads = _leads_scan(staged, LEAD_COLUMNS).collect()
+    return _claim_lines(staged, leads, HistoryStore(staged["history"]).ledger())
+
+
+def _claim_lines(staged: dict[str, Any], leads: pl.DataFrame, ledger: pl.DataFrame) -> pl.DataFrame:
+    """`leads`' claim decisions for the report month under the contracts' replacement terms."""
+    contracts = Path(staged["contracts"])
+    portfolio = load_contracts(contracts)
     return claim_lines(
-        _leads_scan(staged, LEAD_COLUMNS).collect(),
+        leads,
         portfolio.program_frame(),
-        replacement_terms(portfolio, load_settings(Path(staged["contracts"]))),
+        replacement_terms(portfolio, load_settings(contracts)),
         date.fromisoformat(staged["as_of"]),
-        HistoryStore(staged["history"]).ledger(),
+        ledger,
         [staged["month"]],
     )
 
