@@ -19,13 +19,13 @@ import polars.selectors as cs
 import xlsxwriter
 
 from scorecards.claims import LINE_KEY
+from scorecards.documents.internal_claims import INTERNAL
 
 # The leads and claims sheets hold at most this many rows each: a spreadsheet of more is not read
 # by a person, and xlsxwriter writes ~7,000 rows of these a second here (a million-lead month took
 # minutes). Past it, the rows that matter come first (invalid leads; lines filed with the vendor)
 # and an `about` sheet says how many were left out and where they all are.
 LEAD_ROWS = 50_000
-WITHHELD = ("past the claim window", "over the cap")
 RATE_FORMAT = "0.0%"
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
@@ -49,6 +49,8 @@ CLAIM_COLUMNS = (
     "primary_reason", "cpl_cents", "currency", "claimed_on", "claim_deadline",
 )  # fmt: skip
 STATES = {"claim": "filed", "expired": "past the claim window", "over_cap": "over the cap"}
+# the states of the lines kept from the vendor (the internal claims report's dispositions)
+WITHHELD = tuple(STATES[disposition] for disposition in INTERNAL)
 
 
 def masked_email(column: str = "email") -> pl.Expr:
@@ -176,8 +178,9 @@ def _about_sheet(book: Any, sentences: list[str]) -> None:
     _write_sheet(book, "about", pl.DataFrame({"about": sentences}, schema={"about": pl.String}))
 
 
-def _left_out(month: str, leads: pl.DataFrame, total: int, lines: pl.DataFrame, all_lines: int,
-              limit: int) -> list[str]:  # fmt: skip
+def _left_out(
+    month: str, leads: pl.DataFrame, total: int, lines: pl.DataFrame, all_lines: int, limit: int
+) -> list[str]:
     """What the `about` sheet says when a sheet could not hold every row (nothing otherwise)."""
     said = []
     if leads.height < total:
