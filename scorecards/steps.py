@@ -160,7 +160,7 @@ def render_scorecard(staged: dict[str, Any], vendor_id: str) -> Path:
         collected,
         _document_run(staged),
         Path(staged["staging"]) / "scorecards",
-        currency=staged["currency"].get(vendor_id, "USD"),
+        currency=currency,
         contract=_contract_of(staged, vendor_id),
         claims=claims,
     )
