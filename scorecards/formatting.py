@@ -221,6 +221,46 @@ def mask_email(email: str | None) -> str:
     return f"{local[0]}***@{domain.lower()}"
 
 
+def masked_email(column: str = "email") -> pl.Expr:
+    """j***@example.com, as `mask_email` does for one value, as an expression."""
+    text = pl.col(column).cast(pl.String).str.strip_chars()
+    local = text.str.split_exact("@", 1).struct.field("field_0")
+    domain = text.str.split_exact("@", 1).struct.field("field_1")
+    well_formed = (
+        (text.str.count_matches("@") == 1)
+        & (local.str.len_chars() > 0)
+        & (domain.str.len_chars() > 0)
+    )
+    return (
+        pl.when(text.is_null() | (text == ""))
+        .then(pl.lit("—"))
+        .when(well_formed)
+        .then(pl.concat_str(text.str.slice(0, 1), pl.lit("***@"), domain.str.to_lowercase()))
+        .otherwise(pl.concat_str(text.str.slice(0, 1), pl.lit("***")))
+        .alias(column)
+    )
+
+
+# A text cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets
+# (OWASP "CSV injection"); a leading single quote makes it text.
+FORMULA_STARTS = "=+-@\t\r"
+
+
+def inert_text(text: pl.Expr) -> pl.Expr:
+    """Text a spreadsheet will show, never evaluate: a leading quote before a formula start."""
+    starts = "^[" + "".join("\\" + c if c in "-+" else c for c in FORMULA_STARTS) + "]"
+    return pl.when(text.str.contains(starts)).then(pl.lit("'") + text).otherwise(text).name.keep()
+
+
+def amount_text(cents_column: str) -> pl.Expr:
+    """Cents as a plain decimal for machines, as an expression: 8500 -> "85.00"."""
+    cents = pl.col(cents_column)
+    units = (cents.abs() // 100).cast(pl.String)
+    hundredths = (cents.abs() % 100).cast(pl.String).str.zfill(2)
+    sign = pl.when(cents < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    return pl.concat_str(sign, units, pl.lit("."), hundredths)
+
+
 def status_label(status: str | None) -> str:
     """The word shown for a threshold status (never colour alone)."""
     if status is None:

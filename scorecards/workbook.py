@@ -20,6 +20,7 @@ import xlsxwriter
 
 from scorecards.claims import LINE_KEY
 from scorecards.documents.internal_claims import INTERNAL
+from scorecards.formatting import inert_text, masked_email
 
 # The leads and claims sheets hold at most this many rows each: a spreadsheet of more is not read
 # by a person, and xlsxwriter writes ~7,000 rows of these a second here (a million-lead month took
@@ -30,8 +31,6 @@ RATE_FORMAT = "0.0%"
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 TIME_FORMAT = "yyyy-mm-dd hh:mm"
-# A text cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets.
-FORMULA_STARTS = "=+-@\t\r"
 
 METRIC_COLUMNS = (
     "grain", "vendor_id", "program_id", "month", "ordered", "delivered", "fill_rate",
@@ -53,35 +52,9 @@ STATES = {"claim": "filed", "expired": "past the claim window", "over_cap": "ove
 WITHHELD = tuple(STATES[disposition] for disposition in INTERNAL)
 
 
-def masked_email(column: str = "email") -> pl.Expr:
-    """j***@example.com, as `formatting.mask_email` does for one value, as an expression."""
-    text = pl.col(column).cast(pl.String).str.strip_chars()
-    local = text.str.split_exact("@", 1).struct.field("field_0")
-    domain = text.str.split_exact("@", 1).struct.field("field_1")
-    well_formed = (
-        (text.str.count_matches("@") == 1)
-        & (local.str.len_chars() > 0)
-        & (domain.str.len_chars() > 0)
-    )
-    return (
-        pl.when(text.is_null() | (text == ""))
-        .then(pl.lit("—"))
-        .when(well_formed)
-        .then(pl.concat_str(text.str.slice(0, 1), pl.lit("***@"), domain.str.to_lowercase()))
-        .otherwise(pl.concat_str(text.str.slice(0, 1), pl.lit("***")))
-        .alias(column)
-    )
-
-
 def _inert_text(frame: pl.DataFrame) -> pl.DataFrame:
     """Every text cell that would start a formula gets a leading quote (it stays text)."""
-    starts = "^[" + "".join("\\" + c if c in "-+" else c for c in FORMULA_STARTS) + "]"
-    return frame.with_columns(
-        pl.when(cs.string().str.contains(starts))
-        .then(pl.lit("'") + cs.string())
-        .otherwise(cs.string())
-        .name.keep()
-    )
+    return frame.with_columns(inert_text(cs.string()))
 
 
 def _money(frame: pl.DataFrame) -> pl.DataFrame:

@@ -195,6 +195,36 @@ def test_internal_report_lists_the_earliest_lines_and_counts_the_rest_in_its_tot
     assert sum(r["vendor_id"] == "harbor-intent" for r in rows) == harbor.height
 
 
+HOSTILE_CELLS = ["=1+2", "-x", "@a", "\tt", "\rr", "a,b", 'say "hi"', "line\nbreak", "", "Müller €"]
+
+
+def test_internal_csv_reads_back_cell_for_cell_with_formula_starts_made_text(
+    sample_run: dict[str, Any],
+) -> None:
+    """The internal CSV is written by Polars: quoting as Python's csv module would, an empty
+    evidence cell empty (not ""), and every formula start behind a quote."""
+    from scorecards.documents.internal_claims import internal_csv
+
+    one = sample_run["lines"].filter(pl.col("disposition") == "expired").head(1)
+    lines = pl.concat(
+        [one.with_columns(pl.lit(v).alias("vendor_lead_id"), pl.lit(v).alias("evidence"))
+         for v in HOSTILE_CELLS]
+        + [one.with_columns(pl.lit(None, pl.String).alias("evidence"))]
+    )  # fmt: skip
+    written = internal_csv(lines)
+    rows = list(csv.reader(io.StringIO(written.decode("utf-8"), newline="")))[1:]
+    expected = [f"'{v}" if v[:1] in ("=", "+", "-", "@", "\t", "\r") else v for v in HOSTILE_CELLS]
+    # rows come in lead order: each row's lead id and evidence are the same hostile value
+    assert sorted((r[3], r[10]) for r in rows) == sorted(
+        [(e, e) for e in expected] + [(one["vendor_lead_id"][0], "")]
+    )
+    assert (
+        b',"",' not in written and written.count(b"\r\n") == len(HOSTILE_CELLS) + 2
+    )  # header, rows
+    value = one["cpl_cents"][0]
+    assert {r[11] for r in rows} == {f"{value // 100}.{value % 100:02d}"}
+
+
 def test_responses_move_states_and_the_next_scorecard_shows_the_credit(
     sample_run: dict[str, Any],
 ) -> None:

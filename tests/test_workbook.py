@@ -12,8 +12,8 @@ import polars as pl
 import pytest
 
 from scorecards.claims import LEDGER_SCHEMA
-from scorecards.formatting import mask_email
-from scorecards.workbook import leads_sheet, masked_email, write_workbook
+from scorecards.formatting import mask_email, masked_email
+from scorecards.workbook import leads_sheet, write_workbook
 
 MONTH = "2026-10"
 AS_OF = date(2026, 11, 5)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from scorecards.claims import Claim, ClaimLine
 from scorecards.documents.render import render_pdf, safe_output_path, write_atomic
-from scorecards.formatting import day, mask_email
+from scorecards.formatting import FORMULA_STARTS, day, mask_email
 from scorecards.runinfo import RunInfo
 
 CSV_COLUMNS = (
@@ -34,14 +34,10 @@ CSV_COLUMNS = (
     "respond_by",
 )
 
-# A cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets
-# (OWASP "CSV injection"); a leading single quote makes it text.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 
 def inert(cell: str) -> str:
     """The cell as text a spreadsheet will show, never evaluate."""
-    return f"'{cell}" if cell.startswith(_FORMULA_STARTS) else cell
+    return f"'{cell}" if cell.startswith(tuple(FORMULA_STARTS)) else cell
 
 
 def amount(cents: int) -> str:

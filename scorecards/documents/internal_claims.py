@@ -8,17 +8,13 @@ date>` in its own `claims/` folder), never into a claim. Totals are per vendor a
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from scorecards.documents.claim import amount, inert
 from scorecards.documents.render import render_pdf, safe_output_path, write_atomic
-from scorecards.formatting import day, mask_email
+from scorecards.formatting import amount_text, day, inert_text, masked_email
 from scorecards.runinfo import RunInfo
 
 INTERNAL = ("over_cap", "expired")
@@ -74,27 +70,23 @@ def internal_totals(lines: pl.DataFrame) -> pl.DataFrame:
 
 def internal_csv(lines: pl.DataFrame) -> bytes:
     """The internal lines, one per row, emails masked, formula starts neutralised."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(INTERNAL_CSV_COLUMNS)
-    for row in internal_lines(lines).iter_rows(named=True):
-        cells = [
-            row["vendor_id"],
-            row["contract_id"],
-            row["disposition"],
-            row["vendor_lead_id"],
-            row["program_id"],
-            row["month"],
-            row["delivered_at"].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            row["claim_deadline"].isoformat(),
-            mask_email(row["email"]),
-            row["primary_reason"],
-            row["evidence"] or "",
-            amount(row["cpl_cents"]),
-            row["currency"],
-        ]
-        writer.writerow([inert(str(cell)) for cell in cells])
-    return buffer.getvalue().encode("utf-8")
+    rows = internal_lines(lines).select(
+        *INTERNAL_CSV_COLUMNS[:6],  # vendor_id … month, as they are
+        pl.col("delivered_at")
+        .dt.convert_time_zone("UTC")
+        .dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        .alias("delivered_at"),
+        pl.col("claim_deadline").dt.strftime("%Y-%m-%d"),
+        masked_email("email"),
+        pl.col("primary_reason").alias("reason"),
+        "evidence",
+        amount_text("cpl_cents").alias("value"),
+        "currency",
+    )
+    text = inert_text(pl.col(INTERNAL_CSV_COLUMNS).cast(pl.String))
+    # Polars quotes an empty string ("") to tell it from null; Python's csv writes neither
+    rows = rows.select(pl.when(text != "").then(text).name.keep())
+    return rows.write_csv(line_terminator="\r\n", quote_style="necessary").encode("utf-8")
 
 
 def _vendor_sections(lines: pl.DataFrame) -> list[dict[str, Any]]:
