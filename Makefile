@@ -9,9 +9,12 @@ unexport VIRTUAL_ENV
 
 .PHONY: demo setup test lint bench sample golden clean server server-stop
 
+# --compile-bytecode: the libraries' .pyc files are written at install (15 s the first time on
+# this 2-core machine, under 1 s for a sync with nothing to do), instead of every command
+# compiling ~1,800 modules again where PYTHONDONTWRITEBYTECODE is set: 2.5 s of every `review`.
 setup:  ## install uv if missing, then exactly the locked environment
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv || $(PYTHON) -m pip install --quiet --user uv
-	@$(UV) sync --locked --all-extras --quiet
+	@$(UV) sync --locked --all-extras --quiet --compile-bytecode
 
 demo: setup  ## run the monthly job on the bundled sample portfolio; PDFs land in out/
 	$(UV) run --locked scorecards run --month $(MONTH) --as-of $(AS_OF)
