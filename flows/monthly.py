@@ -40,8 +40,18 @@ def render_portfolio(staged: dict[str, Any]) -> str:
 
 
 @task(cache_policy=NO_CACHE)
-def write_claims(staged: dict[str, Any]) -> dict[str, Any]:
-    return steps.write_month_claims(staged)
+def stage_claim_lines(staged: dict[str, Any]) -> dict[str, Any]:
+    return steps.stage_claim_lines(staged)
+
+
+@task(cache_policy=NO_CACHE)
+def write_vendor_claims(staged: dict[str, Any], lines: str, vendor_id: str) -> list[dict[str, str]]:
+    return steps.write_vendor_claims(staged, lines, vendor_id)
+
+
+@task(cache_policy=NO_CACHE)
+def write_internal_report(staged: dict[str, Any], lines: str) -> list[str]:
+    return steps.write_internal_report(staged, lines)
 
 
 @task(cache_policy=NO_CACHE)
@@ -70,23 +80,50 @@ def monthly_scorecards(
     guards.check_as_of(month, as_of, today(), preview=preview)
     staged = compute_and_stage(month, as_of, data, contracts, out, history, preview)
     logger.info("%s: %s leads judged, %s vendors", month, staged["leads"], len(staged["vendors"]))
+    claiming = None if preview else stage_claim_lines.submit(staged)  # a preview files no claim
     scorecards = render_scorecard.map(unmapped(staged), staged["vendors"])  # type: ignore[arg-type]
     futures: dict[str, Any] = {
         f"scorecard {v}": f for v, f in zip(staged["vendors"], scorecards, strict=True)
     }
     futures["portfolio"] = render_portfolio.submit(staged)
-    if not preview:  # a preview files no claim
-        futures["claims"] = write_claims.submit(staged)
-    documents, failed = gathered(futures)
+    documents, failed = gathered(futures | (claim_futures(staged, claiming) if claiming else {}))
     for name, error in failed.items():
         logger.error("%s failed: %s", name, error)
     progress.stage("publishing")
     summary = publish(
-        staged, {"files": documents, "claims": documents.get("claims", {}), "failed": failed}
+        staged, {"files": documents, "claims": claims_filed(documents), "failed": failed}
     )
     summary["failed"] = failed
     publish_summary(summary)
     return summary
+
+
+def claim_futures(staged: dict[str, Any], claiming: Any) -> dict[str, Any]:
+    """The month's claims as tasks: the staged lines, then one task per vendor with a claim to
+    file and one for the internal report, so that claim documents render on every worker beside
+    the scorecards. A vendor whose documents fail files no claim (its lines stay unclaimed for
+    the next run); the others are filed."""
+    try:
+        staged_lines = claiming.result()
+    except Exception:  # reported with the documents that failed
+        return {"claims": claiming}
+    lines, vendors = staged_lines["lines"], staged_lines["vendors"]
+    per_vendor = write_vendor_claims.map(unmapped(staged), unmapped(lines), vendors)  # type: ignore[arg-type]
+    return {
+        "claims": claiming,
+        **{f"claims {v}": f for v, f in zip(vendors, per_vendor, strict=True)},
+        "claims report": write_internal_report.submit(staged, lines),
+    }
+
+
+def claims_filed(documents: dict[str, Any]) -> dict[str, Any]:
+    """What `publish` records of the claims: the documents of every vendor in vendor order (the
+    order `steps.write_month_claims` gives), the internal report's files and the lines."""
+    if "claims" not in documents:
+        return {}
+    lines, vendors = documents["claims"]["lines"], documents["claims"]["vendors"]
+    written = [claim for v in vendors for claim in documents.get(f"claims {v}", [])]
+    return {"claims": written, "internal": documents.get("claims report", []), "lines": lines}
 
 
 def gathered(futures: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:

@@ -422,15 +422,19 @@ class Claim:
         return max(line.delivery_date for line in self.lines)
 
 
+def claimable(lines: pl.DataFrame) -> pl.DataFrame:
+    """The lines of a claim still to be filed: those with a claim id not claimed before."""
+    return lines.filter(
+        pl.col("claim_id").is_not_null() & (pl.col("disposition") != "already_claimed")
+    )
+
+
 def claims_by_vendor(lines: pl.DataFrame) -> list[Claim]:
     """One `Claim` per claim id with at least one line to claim, its over-cap and expired lines
     (same contract) listed beside it. Ordered by vendor, then claim id."""
-    current = lines.filter(
-        pl.col("claim_id").is_not_null() & (pl.col("disposition") != "already_claimed")
-    )
     claims = []
-    for (claim_id,), group in current.sort("vendor_id", "claim_id").group_by(
-        "claim_id", maintain_order=True
+    for (claim_id,), group in (
+        claimable(lines).sort("vendor_id", "claim_id").group_by("claim_id", maintain_order=True)
     ):
         first = group.row(0, named=True)
         by_disposition = {

@@ -24,6 +24,7 @@ from scorecards.claims import (
     LEAD_COLUMNS,
     Claim,
     claim_lines,
+    claimable,
     claims_by_vendor,
     replacement_terms,
 )
@@ -220,17 +221,41 @@ def _claim_lines(staged: dict[str, Any], leads: pl.DataFrame, ledger: pl.DataFra
 
 def write_month_claims(staged: dict[str, Any]) -> dict[str, Any]:
     """New claim documents for the report month into staging; the lines to record on
-    publishing (the claims filed before are put back by `publish`)."""
+    publishing (the claims filed before are put back by `publish`). The flow runs the same
+    three steps as tasks, so that claim documents render beside the scorecards."""
+    claiming = stage_claim_lines(staged)
+    written = [
+        entry
+        for vendor_id in claiming["vendors"]
+        for entry in write_vendor_claims(staged, claiming["lines"], vendor_id)
+    ]
+    internal = write_internal_report(staged, claiming["lines"])
+    return {"claims": written, "internal": internal, "lines": claiming["lines"]}
+
+
+def stage_claim_lines(staged: dict[str, Any]) -> dict[str, Any]:
+    """The report month's claim lines into staging (`claim_lines.parquet`), and the vendors
+    with a claim to file, in the order `claims_by_vendor` files them."""
     lines = month_claim_lines(staged)
-    folder = Path(staged["staging"]) / "claims"
-    written = []
-    for claim in claims_by_vendor(lines):
-        written.append(_claim_entry(claim, *write_claim(claim, folder, _run(staged))))
-    # what the vendor must not see (over the cap, past the window) goes beside, never in, a claim
-    internal = write_internal_claims(lines, folder, staged["month"], _run(staged))
     lines_path = Path(staged["staging"]) / "claim_lines.parquet"
     write_parquet(lines, lines_path)
-    return {"claims": written, "internal": [p.name for p in internal], "lines": str(lines_path)}
+    vendors = claimable(lines)["vendor_id"].unique().sort().to_list()
+    return {"lines": str(lines_path), "vendors": vendors}
+
+
+def write_vendor_claims(staged: dict[str, Any], lines: str, vendor_id: str) -> list[dict[str, str]]:
+    """One vendor's new claim documents (PDF and CSV) into staging, from the staged lines."""
+    mine = pl.scan_parquet(lines).filter(pl.col("vendor_id") == vendor_id).collect()
+    folder = Path(staged["staging"]) / "claims"
+    return [_claim_entry(c, *write_claim(c, folder, _run(staged))) for c in claims_by_vendor(mine)]
+
+
+def write_internal_report(staged: dict[str, Any], lines: str) -> list[str]:
+    """What the vendor must not see (over the cap, past the window) goes beside, never in, a
+    claim: the internal report of the month's claim lines."""
+    folder = Path(staged["staging"]) / "claims"
+    written = write_internal_claims(pl.read_parquet(lines), folder, staged["month"], _run(staged))
+    return [p.name for p in written]
 
 
 def _claim_entry(claim: Claim, pdf: Path, csv: Path) -> dict[str, str]:

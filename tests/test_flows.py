@@ -131,3 +131,37 @@ def test_a_failing_scorecard_stops_no_other_document(
     written = sorted(p.stem for p in (out / "scorecards").glob("*.pdf"))
     assert "summit-bant" not in written and len(written) == len(summary["verdicts"]) - 1
     assert (out / "portfolio.pdf").is_file()
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_vendor_whose_claim_fails_files_nothing_and_the_others_are_filed(
+    sample_inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claims render as one task per vendor: one vendor's failure leaves its lines unclaimed
+    (the next run files them) and files every other vendor's claim, lines and documents."""
+    from flows.monthly import monthly_scorecards
+    from scorecards import steps
+    from scorecards.history import HistoryStore
+
+    write = steps.write_vendor_claims
+
+    def broken_for_one_vendor(staged: dict, lines: str, vendor_id: str) -> list:  # type: ignore[type-arg]
+        if vendor_id == "tristate-data":
+            raise RuntimeError("disk full")
+        return write(staged, lines, vendor_id)
+
+    monkeypatch.setattr(steps, "write_vendor_claims", broken_for_one_vendor)
+    summary = monthly_scorecards(
+        month=SAMPLE_MONTH,
+        as_of=date.fromisoformat(SAMPLE_AS_OF),
+        **folders(sample_inputs, tmp_path),
+    )
+    assert summary["failed"] == {"claims tristate-data": "RuntimeError: disk full"}
+    ledger = HistoryStore(str(tmp_path / "history")).ledger()
+    claimed = set(ledger["vendor_id"])
+    assert "tristate-data" not in claimed and len(claimed) >= 5
+    claims = tmp_path / "out" / SAMPLE_MONTH / "claims"
+    pdfs = sorted(p.name for p in claims.glob("*.pdf"))
+    assert not [p for p in pdfs if p.startswith("TS-")]
+    assert len(pdfs) == len(set(ledger["claim_id"])) + 1  # and the internal report
+    assert summary["claim_lines"] == ledger.height
