@@ -207,8 +207,12 @@ def run(
     out: OutOption = Path("out"),
     history: HistoryOption = "history",
     runner: Annotated[
-        str, typer.Option("--runner", help="Where documents render: threads, processes or dask.")
-    ] = "threads",
+        str,
+        typer.Option(
+            "--runner",
+            help="Where documents render: processes (one per core), threads or dask.",
+        ),
+    ] = "processes",
     dask_address: Annotated[
         str | None,
         typer.Option("--dask-address", help="A running Dask scheduler (tcp://host:8786)."),
@@ -226,9 +230,11 @@ def run(
 
     Example: scorecards run --month 2026-10 --as-of 2026-11-05
     """
-    from flows.common import month_and_as_of, task_runner, today
+    from flows.common import month_and_as_of, start_fork_server, task_runner, today
     from scorecards.guards import check_as_of
 
+    if runner == "processes":
+        start_fork_server()  # its imports overlap the checks below and the flow's own imports
     with user_errors():
         month, day = month_and_as_of(month_arg(month, "--month"), day_arg(as_of))
         check_as_of(month, day, today(), preview=preview)

@@ -107,10 +107,15 @@ _FORKSERVER = multiprocessing.get_context("forkserver")
 _FORKSERVER.set_forkserver_preload(WORKER_PRELOAD)
 
 
+_IN_WORKER = False
+
+
 def warm_up_worker() -> None:
     """Each worker's first chart would start vl-convert's JavaScript runtime (~0.6 s)."""
     from scorecards.documents import charts
 
+    global _IN_WORKER
+    _IN_WORKER = True
     charts.warm_up()
 
 
@@ -128,6 +133,14 @@ class WarmProcessPoolTaskRunner(ProcessPoolTaskRunner):
 
     def __init__(self, max_workers: int | None = None) -> None:
         super().__init__(max_workers=max_workers, initializer=warm_up_worker)
+
+    def duplicate(self) -> Any:
+        """The runner a flow run enters; in a worker, where Prefect enters it again for every
+        task it runs, threads: a task there never starts a pool of processes of its own (each
+        would fork a fork server and workers, inside a worker)."""
+        if _IN_WORKER:
+            return ThreadPoolTaskRunner(max_workers=self._max_workers)
+        return super().duplicate()
 
     def submit(self, *args: Any, **kwargs: Any) -> Any:
         if self._cached_context is None:  # what Prefect's submit caches, plus the server's URL
@@ -158,6 +171,10 @@ class WarmProcessPoolTaskRunner(ProcessPoolTaskRunner):
                 initargs=(self._subprocess_message_queue, self._initializer, self._initargs),
             )
             self._resolver_executor = ThreadPoolExecutor(max_workers=self._max_workers)
+            # the pool forks its workers on demand: ask for all of them now, so that their
+            # warm-up overlaps the reading and judging instead of delaying the first document
+            # (from a thread: the first fork waits for the fork server's imports)
+            threading.Thread(target=self._fork_workers, daemon=True).start()
         except Exception:
             if self._executor is not None:
                 self._executor.shutdown(cancel_futures=True, wait=True)
@@ -165,6 +182,13 @@ class WarmProcessPoolTaskRunner(ProcessPoolTaskRunner):
             self._stop_message_forwarding()
             raise
         return self
+
+
+    def _fork_workers(self) -> None:
+        executor = self._executor
+        for _ in range(self._max_workers):
+            if executor is not None:
+                executor.submit(os.getpid)
 
 
 def _temporary_server_env() -> dict[str, str]:
