@@ -183,7 +183,6 @@ class WarmProcessPoolTaskRunner(ProcessPoolTaskRunner):
             raise
         return self
 
-
     def _fork_workers(self) -> None:
         executor = self._executor
         for _ in range(self._max_workers):
