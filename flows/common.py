@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import multiprocessing
@@ -185,8 +186,10 @@ class WarmProcessPoolTaskRunner(ProcessPoolTaskRunner):
 
     def _fork_workers(self) -> None:
         executor = self._executor
-        for _ in range(self._max_workers):
-            if executor is not None:
+        if executor is None:
+            return
+        with contextlib.suppress(RuntimeError):  # the flow ended first: the pool is shut down
+            for _ in range(self._max_workers):
                 executor.submit(os.getpid)
 
 
