@@ -5,9 +5,10 @@
 
 The same steps `scorecards run` runs (flows/monthly.py calls them as Prefect tasks; here they
 are called directly, no Prefect server): `steps.compute_and_stage` (read, judge, write),
-`steps.render_scorecard` for every vendor and `steps.render_portfolio` on a thread pool of one
-worker per core (the flow's default runner is threads), `steps.write_month_claims`, then
-`steps.publish` (run.json, the swap into out/<month>, history, the claims ledger). The stages
+`steps.stage_claim_lines`, then on a pool of one process per core forked from a fork server,
+as `scorecards run` renders by default, `steps.render_scorecard` for every vendor,
+`steps.render_portfolio`, `steps.write_vendor_claims` for every vendor with a claim and
+`steps.write_internal_report`, then `steps.publish` (run.json, the swap into out/<month>, history, the claims ledger). The stages
 inside `compute_and_stage` are timed by wrapping the functions it calls (`read_inputs`,
 `compute_month`), so the code path is the flow's own.
 
@@ -21,14 +22,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from datetime import date
+from multiprocessing import forkserver
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +45,9 @@ STAGES = {
     "read": "contracts, deliveries, CRM and suppression read and checked (read_inputs)",
     "judge": "every lead judged, metrics, thresholds and verdicts (compute_month)",
     "write": "leads.parquet and the other data outputs into staging",
-    "render": "every scorecard and the portfolio (threads, one per core)",
-    "claims": "the month's claim lines and claim documents (write_month_claims)",
+    "claims": "the month's claim lines staged (stage_claim_lines)",
+    "render": "every scorecard, the portfolio, each vendor's claim, the internal claims report "
+    "(processes, one per core)",
     "record": "run.json, publish into out/<month>, history, claims ledger (publish)",
 }
 
@@ -86,9 +90,23 @@ class Stages:
         return wrapped
 
 
+# as `scorecards run --runner processes` (its default) renders: workers forked from a fork
+# server that imported the renderers, each warming vl-convert once (flows.common)
+WORKERS = multiprocessing.get_context("forkserver")
+WORKERS.set_forkserver_preload(["scorecards.steps"])
+
+
+def peak_of(function: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    """A document step in a worker, and the worker's peak RSS so far (MB)."""
+    return function(*args), _status_kb("VmHWM") / 1024
+
+
 def monthly_child(layout: Path, month: str, as_of: date) -> dict[str, Any]:
     """The monthly run in this process, stage by stage (imports done before the clock)."""
     from scorecards import steps
+    from scorecards.documents import charts
+
+    forkserver.ensure_running()  # as `scorecards run` starts it first, before reading
 
     stages = Stages()
     judged_at: list[float] = []
@@ -114,15 +132,30 @@ def monthly_child(layout: Path, month: str, as_of: date) -> dict[str, Any]:
         "seconds": time.perf_counter() - judged_at[-1],
         "peak_rss_mb": _status_kb("VmHWM") / 1024,
     }
-    with stages.timed("render"), ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+    with stages.timed("claims"):
+        claiming = steps.stage_claim_lines(staged)
+    lines = claiming["lines"]
+    with (
+        stages.timed("render"),
+        ProcessPoolExecutor(
+            os.cpu_count() or 1, mp_context=WORKERS, initializer=charts.warm_up
+        ) as pool,
+    ):
         futures = {
-            f"scorecard {v}": pool.submit(steps.render_scorecard, staged, v)
+            f"scorecard {v}": pool.submit(peak_of, steps.render_scorecard, staged, v)
             for v in staged["vendors"]
         }
-        futures["portfolio"] = pool.submit(steps.render_portfolio, staged)
-        files = {name: str(future.result()) for name, future in futures.items()}
-    with stages.timed("claims"):
-        claims = steps.write_month_claims(staged)
+        futures["portfolio"] = pool.submit(peak_of, steps.render_portfolio, staged)
+        for v in claiming["vendors"]:
+            futures[f"claims {v}"] = pool.submit(
+                peak_of, steps.write_vendor_claims, staged, lines, v
+            )
+        futures["claims report"] = pool.submit(peak_of, steps.write_internal_report, staged, lines)
+        done = {name: future.result() for name, future in futures.items()}
+    stages.rows["render"]["worker_peak_rss_mb"] = max(peak for _, peak in done.values())
+    files = {n: str(r) for n, (r, _) in done.items() if not n.startswith("claims")}
+    written = [c for v in claiming["vendors"] for c in done[f"claims {v}"][0]]
+    claims = {"claims": written, "internal": done["claims report"][0], "lines": lines}
     with stages.timed("record"):
         summary = steps.publish(staged, {"files": files, "claims": claims, "failed": {}})
     return {
@@ -165,6 +198,12 @@ def print_report(run: dict[str, Any], peak_mb: float, metrics: Any, rows: int) -
         print(
             f"| {name} | {row['seconds']:.2f} | {row['seconds'] / whole:.0%} "
             f"| {row['peak_rss_mb']:,.0f} | {what} |"
+        )
+    workers = run["stages"].get("render", {}).get("worker_peak_rss_mb")
+    if workers:
+        print(
+            f"| (render workers) | | | {workers:,.0f} | each worker's own peak, "
+            f"{os.cpu_count()} workers beside the run's process |"
         )
     print(
         f"| **whole run** | **{whole:.2f}** | 100% | **{peak_mb:,.0f}** | the highest stage's peak |"

@@ -2,9 +2,11 @@
 
     uv run python bench/render.py --copies 4
 
-Stages the sample month once, then renders every vendor's scorecard `--copies` times (plus the
-portfolio) as Prefect tasks on each runner. Cores used = CPU seconds of this process and its
-children over wall seconds. The temporary Prefect server starts before the clock does.
+Stages the sample month once, then renders the sample's documents `--copies` times as Prefect
+tasks on each runner, the tasks `scorecards run` renders them in: every vendor's scorecard, the
+portfolio, each vendor's claim (PDF and CSV) and the internal claims report (25 PDFs a copy).
+Cores used = CPU seconds of this process and its children over wall seconds. The temporary
+Prefect server starts before the clock does.
 """
 
 from __future__ import annotations
@@ -38,16 +40,26 @@ from scorecards import steps  # noqa: E402
 
 
 @task(cache_policy=NO_CACHE)
-def render(staged: dict[str, Any], job: tuple[str, int]) -> str:
-    vendor, copy = job
+def render(staged: dict[str, Any], job: tuple[str, str, int]) -> int:
+    """One task of `scorecards run`'s rendering; the number of PDFs it wrote."""
+    kind, vendor, copy = job
     mine = {**staged, "staging": staged["copies"][copy]}
-    return str(steps.render_scorecard(mine, vendor) if vendor else steps.render_portfolio(mine))
+    lines = str(Path(mine["staging"]) / "claim_lines.parquet")
+    if kind == "scorecard":
+        steps.render_scorecard(mine, vendor)
+        return 1
+    if kind == "portfolio":
+        steps.render_portfolio(mine)
+        return 1
+    if kind == "claims":
+        return len(steps.write_vendor_claims(mine, lines, vendor))
+    return len([n for n in steps.write_internal_report(mine, lines) if n.endswith(".pdf")])
 
 
 @flow
-def render_all(staged: dict[str, Any], jobs: list[tuple[str, int]]) -> int:
+def render_all(staged: dict[str, Any], jobs: list[tuple[str, str, int]]) -> int:
     futures = render.map(unmapped(staged), jobs)  # type: ignore[arg-type]
-    return len([f.result() for f in futures])
+    return sum(f.result() for f in futures)
 
 
 def cpu_seconds() -> float:
@@ -79,15 +91,23 @@ def main() -> None:
         work / "out",
         str(work / "h"),
     )
+    claiming = steps.stage_claim_lines(staged)  # the claims' lines, staged as the flow does
     copies = []
     for copy in range(args.copies):  # one staging folder per copy: no two tasks write one file
         folder = work / f"copy-{copy}"
         shutil.copytree(staged["staging"], folder)
         copies.append(str(folder))
     staged["copies"] = copies
-    jobs = [(v, c) for c in range(args.copies) for v in staged["vendors"]] + [
-        ("", c) for c in range(args.copies)
-    ]
+    jobs = [
+        job
+        for c in range(args.copies)
+        for job in [
+            *[("scorecard", v, c) for v in staged["vendors"]],
+            ("portfolio", "", c),
+            *[("claims", v, c) for v in claiming["vendors"]],
+            ("internal", "", c),
+        ]
+    ]  # in the order the monthly flow submits them
     render_all.with_options(task_runner=task_runner("threads"))(staged, jobs[:1])  # server up
     print(
         f"| runner | documents | wall s | documents/s | CPU s per document "
