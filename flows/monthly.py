@@ -85,6 +85,8 @@ def monthly_scorecards(
     futures: dict[str, Any] = {
         f"scorecard {v}": f for v, f in zip(staged["vendors"], scorecards, strict=True)
     }
+    if claiming:  # the portfolio reads the claim lines it stages (a preview computes its own)
+        claiming.wait()
     futures["portfolio"] = render_portfolio.submit(staged)
     documents, failed = gathered(futures | (claim_futures(staged, claiming) if claiming else {}))
     for name, error in failed.items():

@@ -184,7 +184,7 @@ def render_portfolio(staged: dict[str, Any]) -> Path:
         row | {"vendor_name": names.get(row["vendor_id"], row["vendor_id"]),
                "currency": staged["currency"].get(row["vendor_id"], "USD")}
         for row in claims_summary(
-            HistoryStore(staged["history"]).ledger(), month_claim_lines(staged)
+            HistoryStore(staged["history"]).ledger(), staged_or_month_claim_lines(staged)
         ).to_dicts()
     ]  # fmt: skip
     return write_portfolio(
@@ -197,6 +197,13 @@ def render_portfolio(staged: dict[str, Any]) -> Path:
         exchange=checked_exchange_rates(contract_currency.values(), contracts),
         claims=claims,
     )
+
+
+def staged_or_month_claim_lines(staged: dict[str, Any]) -> pl.DataFrame:
+    """The claim lines `stage_claim_lines` staged for this run, else (a preview stages none)
+    computed again: at 10 M leads that is 5 s and gigabytes the portfolio need not spend."""
+    path = Path(staged["staging"]) / "claim_lines.parquet"
+    return pl.read_parquet(path) if path.exists() else month_claim_lines(staged)
 
 
 def month_claim_lines(staged: dict[str, Any]) -> pl.DataFrame:

@@ -72,3 +72,19 @@ def test_the_workbook_from_the_columns_it_reads_is_the_same_file(
     monkeypatch.setattr(steps, "_month_leads", lambda staged, columns: _leads(staged))
     whole = steps.stage_workbook(staged).read_bytes()
     assert projected == whole
+
+
+def test_the_portfolio_reads_the_staged_claim_lines_and_a_preview_computes_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staged = steps.compute_and_stage(
+        MONTH, AS_OF, ROOT / "data", ROOT / "contracts", tmp_path / "out", str(tmp_path / "h")
+    )
+    computed = steps.staged_or_month_claim_lines(staged)  # nothing staged yet: computed
+    steps.stage_claim_lines(staged)
+
+    def not_again(staged: dict[str, Any]) -> pl.DataFrame:
+        raise AssertionError("the claim lines were computed again")
+
+    monkeypatch.setattr(steps, "month_claim_lines", not_again)
+    assert_frame_equal(steps.staged_or_month_claim_lines(staged), computed)
