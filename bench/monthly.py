@@ -8,7 +8,8 @@ are called directly, no Prefect server): `steps.compute_and_stage` (read, judge,
 `steps.stage_claim_lines`, then on a pool of one process per core forked from a fork server,
 as `scorecards run` renders by default, `steps.render_scorecard` for every vendor,
 `steps.render_portfolio`, `steps.write_vendor_claims` for every vendor with a claim and
-`steps.write_internal_report`, then `steps.publish` (run.json, the swap into out/<month>, history, the claims ledger). The stages
+`steps.write_internal_report`, then `steps.publish` (run.json, the swap into out/<month>,
+history, the claims ledger). The stages
 inside `compute_and_stage` are timed by wrapping the functions it calls (`read_inputs`,
 `compute_month`), so the code path is the flow's own.
 
@@ -134,7 +135,6 @@ def monthly_child(layout: Path, month: str, as_of: date) -> dict[str, Any]:
     }
     with stages.timed("claims"):
         claiming = steps.stage_claim_lines(staged)
-    lines = claiming["lines"]
     with (
         stages.timed("render"),
         ProcessPoolExecutor(
@@ -147,15 +147,13 @@ def monthly_child(layout: Path, month: str, as_of: date) -> dict[str, Any]:
         }
         futures["portfolio"] = pool.submit(peak_of, steps.render_portfolio, staged)
         for v in claiming["vendors"]:
-            futures[f"claims {v}"] = pool.submit(
-                peak_of, steps.write_vendor_claims, staged, lines, v
-            )
-        futures["claims report"] = pool.submit(peak_of, steps.write_internal_report, staged, lines)
+            futures[f"claims {v}"] = pool.submit(peak_of, steps.write_vendor_claims, staged, v)
+        futures["claims report"] = pool.submit(peak_of, steps.write_internal_report, staged)
         done = {name: future.result() for name, future in futures.items()}
     stages.rows["render"]["worker_peak_rss_mb"] = max(peak for _, peak in done.values())
     files = {n: str(r) for n, (r, _) in done.items() if not n.startswith("claims")}
-    written = [c for v in claiming["vendors"] for c in done[f"claims {v}"][0]]
-    claims = {"claims": written, "internal": done["claims report"][0], "lines": lines}
+    by_vendor = {v: done[f"claims {v}"][0] for v in claiming["vendors"]}
+    claims = steps.claims_written(claiming, by_vendor, done["claims report"][0])
     with stages.timed("record"):
         summary = steps.publish(staged, {"files": files, "claims": claims, "failed": {}})
     return {

@@ -44,7 +44,6 @@ def render(staged: dict[str, Any], job: tuple[str, str, int]) -> int:
     """One task of `scorecards run`'s rendering; the number of PDFs it wrote."""
     kind, vendor, copy = job
     mine = {**staged, "staging": staged["copies"][copy]}
-    lines = str(Path(mine["staging"]) / "claim_lines.parquet")
     if kind == "scorecard":
         steps.render_scorecard(mine, vendor)
         return 1
@@ -52,8 +51,8 @@ def render(staged: dict[str, Any], job: tuple[str, str, int]) -> int:
         steps.render_portfolio(mine)
         return 1
     if kind == "claims":
-        return len(steps.write_vendor_claims(mine, lines, vendor))
-    return len([n for n in steps.write_internal_report(mine, lines) if n.endswith(".pdf")])
+        return len(steps.write_vendor_claims(mine, vendor))
+    return len([n for n in steps.write_internal_report(mine) if n.endswith(".pdf")])
 
 
 @flow

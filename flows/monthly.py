@@ -45,13 +45,13 @@ def stage_claim_lines(staged: dict[str, Any]) -> dict[str, Any]:
 
 
 @task(cache_policy=NO_CACHE)
-def write_vendor_claims(staged: dict[str, Any], lines: str, vendor_id: str) -> list[dict[str, str]]:
-    return steps.write_vendor_claims(staged, lines, vendor_id)
+def write_vendor_claims(staged: dict[str, Any], vendor_id: str) -> list[dict[str, str]]:
+    return steps.write_vendor_claims(staged, vendor_id)
 
 
 @task(cache_policy=NO_CACHE)
-def write_internal_report(staged: dict[str, Any], lines: str) -> list[str]:
-    return steps.write_internal_report(staged, lines)
+def write_internal_report(staged: dict[str, Any]) -> list[str]:
+    return steps.write_internal_report(staged)
 
 
 @task(cache_policy=NO_CACHE)
@@ -106,26 +106,24 @@ def claim_futures(staged: dict[str, Any], claiming: Any) -> dict[str, Any]:
     the scorecards. A vendor whose documents fail files no claim (its lines stay unclaimed for
     the next run); the others are filed."""
     try:
-        staged_lines = claiming.result()
+        vendors = claiming.result()["vendors"]
     except Exception:  # reported with the documents that failed
         return {"claims": claiming}
-    lines, vendors = staged_lines["lines"], staged_lines["vendors"]
-    per_vendor = write_vendor_claims.map(unmapped(staged), unmapped(lines), vendors)  # type: ignore[arg-type]
+    per_vendor = write_vendor_claims.map(unmapped(staged), vendors)  # type: ignore[arg-type]
     return {
         "claims": claiming,
         **{f"claims {v}": f for v, f in zip(vendors, per_vendor, strict=True)},
-        "claims report": write_internal_report.submit(staged, lines),
+        "claims report": write_internal_report.submit(staged),
     }
 
 
 def claims_filed(documents: dict[str, Any]) -> dict[str, Any]:
-    """What `publish` records of the claims: the documents of every vendor in vendor order (the
-    order `steps.write_month_claims` gives), the internal report's files and the lines."""
+    """What `publish` records of the claims whose documents were written (`gathered` results)."""
     if "claims" not in documents:
         return {}
-    lines, vendors = documents["claims"]["lines"], documents["claims"]["vendors"]
-    written = [claim for v in vendors for claim in documents.get(f"claims {v}", [])]
-    return {"claims": written, "internal": documents.get("claims report", []), "lines": lines}
+    claiming = documents["claims"]
+    by_vendor = {v: documents.get(f"claims {v}", []) for v in claiming["vendors"]}
+    return steps.claims_written(claiming, by_vendor, documents.get("claims report", []))
 
 
 def gathered(futures: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:

@@ -202,7 +202,7 @@ def render_portfolio(staged: dict[str, Any]) -> Path:
 def staged_or_month_claim_lines(staged: dict[str, Any]) -> pl.DataFrame:
     """The claim lines `stage_claim_lines` staged for this run, else (a preview stages none)
     computed again: at 10 M leads that is 5 s and gigabytes the portfolio need not spend."""
-    path = Path(staged["staging"]) / "claim_lines.parquet"
+    path = claim_lines_path(staged)
     return pl.read_parquet(path) if path.exists() else month_claim_lines(staged)
 
 
@@ -231,38 +231,47 @@ def write_month_claims(staged: dict[str, Any]) -> dict[str, Any]:
     publishing (the claims filed before are put back by `publish`). The flow runs the same
     three steps as tasks, so that claim documents render beside the scorecards."""
     claiming = stage_claim_lines(staged)
-    written = [
-        entry
-        for vendor_id in claiming["vendors"]
-        for entry in write_vendor_claims(staged, claiming["lines"], vendor_id)
-    ]
-    internal = write_internal_report(staged, claiming["lines"])
+    by_vendor = {v: write_vendor_claims(staged, v) for v in claiming["vendors"]}
+    return claims_written(claiming, by_vendor, write_internal_report(staged))
+
+
+def claims_written(
+    claiming: dict[str, Any], by_vendor: dict[str, list[dict[str, str]]], internal: list[str]
+) -> dict[str, Any]:
+    """What `publish` records of the month's claims: every vendor's claim documents in the order
+    `claims_by_vendor` files them, the internal report's files and the staged lines."""
+    written = [entry for v in claiming["vendors"] for entry in by_vendor[v]]
     return {"claims": written, "internal": internal, "lines": claiming["lines"]}
+
+
+def claim_lines_path(staged: dict[str, Any]) -> Path:
+    """Where `stage_claim_lines` stages the month's claim lines."""
+    return Path(staged["staging"]) / "claim_lines.parquet"
 
 
 def stage_claim_lines(staged: dict[str, Any]) -> dict[str, Any]:
     """The report month's claim lines into staging (`claim_lines.parquet`), and the vendors
     with a claim to file, in the order `claims_by_vendor` files them."""
     lines = month_claim_lines(staged)
-    lines_path = Path(staged["staging"]) / "claim_lines.parquet"
-    write_parquet(lines, lines_path)
+    write_parquet(lines, claim_lines_path(staged))
     vendors = claimable(lines)["vendor_id"].unique().sort().to_list()
-    return {"lines": str(lines_path), "vendors": vendors}
+    return {"lines": str(claim_lines_path(staged)), "vendors": vendors}
 
 
-def write_vendor_claims(staged: dict[str, Any], lines: str, vendor_id: str) -> list[dict[str, str]]:
+def write_vendor_claims(staged: dict[str, Any], vendor_id: str) -> list[dict[str, str]]:
     """One vendor's new claim documents (PDF and CSV) into staging, from the staged lines."""
-    mine = pl.scan_parquet(lines).filter(pl.col("vendor_id") == vendor_id).collect()
+    lines = pl.scan_parquet(claim_lines_path(staged))
+    mine = lines.filter(pl.col("vendor_id") == vendor_id).collect()
     folder = Path(staged["staging"]) / "claims"
     return [_claim_entry(c, *write_claim(c, folder, _run(staged))) for c in claims_by_vendor(mine)]
 
 
-def write_internal_report(staged: dict[str, Any], lines: str) -> list[str]:
+def write_internal_report(staged: dict[str, Any]) -> list[str]:
     """What the vendor must not see (over the cap, past the window) goes beside, never in, a
-    claim: the internal report of the month's claim lines."""
+    claim: the internal report of the month's staged claim lines."""
     folder = Path(staged["staging"]) / "claims"
-    written = write_internal_claims(pl.read_parquet(lines), folder, staged["month"], _run(staged))
-    return [p.name for p in written]
+    lines = pl.read_parquet(claim_lines_path(staged))
+    return [p.name for p in write_internal_claims(lines, folder, staged["month"], _run(staged))]
 
 
 def _claim_entry(claim: Claim, pdf: Path, csv: Path) -> dict[str, str]:
@@ -374,7 +383,7 @@ def _month_leads(staged: dict[str, Any], columns: tuple[str, ...]) -> pl.DataFra
 def stage_workbook(staged: dict[str, Any]) -> Path:
     """`scorecards.xlsx` into staging: metrics, the month's leads, claims and their states."""
     folder = Path(staged["staging"])
-    lines_path = folder / "claim_lines.parquet"
+    lines_path = claim_lines_path(staged)
     return write_workbook(
         folder / "scorecards.xlsx",
         month=staged["month"],
@@ -415,7 +424,7 @@ def publish(staged: dict[str, Any], documents: dict[str, Any]) -> dict[str, Any]
     write_run_json(record, staging.folder / "run.json")
     new_claims = documents.get("claims", {}).get("claims", [])
     filed = sorted(c["claim_id"] for c in new_claims)
-    lines_path = staging.folder / "claim_lines.parquet"
+    lines_path = claim_lines_path(staged)
     month_lines = pl.read_parquet(lines_path) if lines_path.exists() else None
     lines = pl.DataFrame(schema={"vendor_id": pl.String, "cpl_cents": pl.Int64})
     if month_lines is not None:

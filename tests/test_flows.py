@@ -145,10 +145,10 @@ def test_a_vendor_whose_claim_fails_files_nothing_and_the_others_are_filed(
 
     write = steps.write_vendor_claims
 
-    def broken_for_one_vendor(staged: dict, lines: str, vendor_id: str) -> list:  # type: ignore[type-arg]
+    def broken_for_one_vendor(staged: dict, vendor_id: str) -> list:  # type: ignore[type-arg]
         if vendor_id == "tristate-data":
             raise RuntimeError("disk full")
-        return write(staged, lines, vendor_id)
+        return write(staged, vendor_id)
 
     monkeypatch.setattr(steps, "write_vendor_claims", broken_for_one_vendor)
     summary = monthly_scorecards(
