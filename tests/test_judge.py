@@ -525,3 +525,18 @@ def test_reason_junk_matched_by_vendor_keys_on_a_crm_record_without_crm_id(tmp_p
         crm=["p.smith@corp.com,,acme,L1,2026-07-10T09:00:00Z,disqualified,false,fake"],
     )
     assert judged(result) == invalid("junk", "CRM disqualified it as fake")
+
+
+@pytest.mark.parametrize("junk_first", [True, False])
+def test_two_crm_records_alike_in_all_but_outcome_the_one_read_first_decides(
+    tmp_path: Path, junk_first: bool
+) -> None:
+    """The same record exported twice (same email, crm_id and created_at), its outcome changed
+    between the exports: the line read first is the lead's record, whatever the CRM's order."""
+    junk = "pat@corp.com,C1,,,2026-07-10T09:00:00Z,disqualified,false,junk"
+    open_ = "pat@corp.com,C1,,,2026-07-10T09:00:00Z,open,false,"
+    result = run(tmp_path, [lead()], crm=[junk, open_] if junk_first else [open_, junk])
+    if junk_first:
+        assert judged(result) == invalid("junk", "CRM disqualified it as junk")
+    else:
+        assert judged(result)["status"] == "accepted"
