@@ -118,16 +118,16 @@ def judged(inputs: Inputs, month: str, as_of: date) -> tuple[pl.DataFrame, pl.Da
     never change an earlier month's numbers (the earliest delivery keeps a lead), so they are
     left out, not judged."""
     later = pl.col("delivered_at").dt.strftime("%Y-%m") > month
-    in_period = inputs.deliveries.lazy().filter(~later)  # read through, not copied
     after = inputs.deliveries.lazy().filter(later).select("source_file").collect()
     contracts = inputs.portfolio.contracts
     leads = judged_leads(
-        in_period,
+        inputs.deliveries,
         inputs.crm,
         inputs.suppression,
         inputs.portfolio.program_frame(),
         acceptance_frame(contracts),
         as_of,
+        keep=~later,
     )
     checked, problems = failures_as_quarantine(leads, Leads)
     if problems.height:  # a judged lead failing its schema is a bug in judging, not user input
