@@ -87,7 +87,8 @@ def _first(rows: pl.DataFrame, limit: int, first: pl.Expr) -> pl.DataFrame:
     """At most `limit` rows: those where `first` holds before the others, each in line order."""
     if rows.height <= limit:
         return rows
-    return rows.sort(~first, *LINE_KEY, nulls_last=False).head(limit)
+    # the first `limit` in that order, without sorting every row (millions at 10 M leads)
+    return rows.bottom_k(limit, by=[~first, *LINE_KEY]).sort(~first, *LINE_KEY, nulls_last=False)
 
 
 def leads_sheet(leads: pl.DataFrame, month: str, limit: int = LEAD_ROWS) -> pl.DataFrame:

@@ -206,6 +206,12 @@ def test_a_month_past_the_sheet_limit_keeps_its_invalid_leads_and_says_so(tmp_pa
     assert shown.height == limit
     assert shown.filter(pl.col("status") == "invalid").height == invalid  # none left out
     assert shown["vendor_lead_id"].to_list() == sorted(shown["vendor_lead_id"].to_list())
+    # the accepted lead kept is the first in line order, not any accepted lead
+    first_accepted = month_leads.filter(pl.col("status") != "invalid").sort(
+        "vendor_id", "vendor_lead_id", "delivered_at"
+    )
+    kept = shown.filter(pl.col("status") != "invalid")["vendor_lead_id"]
+    assert kept.to_list() == first_accepted["vendor_lead_id"].head(1).to_list()
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["metrics", "leads", "claims", "about"]
     assert book["leads"].max_row == limit + 1  # and the header
