@@ -280,11 +280,19 @@ def rolled_up_metrics(
     """The program rows plus their sums by vendor, lead type and portfolio, per month: the
     metrics frame. Counts and money are summed; accounts and medians are taken from the leads."""
     months = program_metrics["month"].unique().to_list()
-    scoped = leads.filter(pl.col("month").is_in(months)).with_columns(
-        _vendor_currency(program_metrics)
+    # a query, not a copy of the lead frame: each grain reads the few columns it counts
+    scoped = (
+        leads.lazy()
+        .filter(pl.col("month").is_in(months))
+        .with_columns(_vendor_currency(program_metrics))
+    )
+    grains = ("vendor", "lead_type", "portfolio")
+    distincts = pl.collect_all(
+        [scoped.group_by([*GRAINS[g], "month"]).agg(*_distinct_stats()) for g in grains],
+        engine=ENGINE,
     )
     frames = [program_metrics.select(COLUMNS)]
-    for grain in ("vendor", "lead_type", "portfolio"):
+    for grain, distinct in zip(grains, distincts, strict=True):
         keys = [*GRAINS[grain], "month"]
         summed = program_metrics.group_by(keys).agg(
             *[pl.col(c).sum() for c in [*COUNTS, *MONEY]],
@@ -296,7 +304,6 @@ def rolled_up_metrics(
             pl.col("evidence_z").max(),
             pl.col("mature").all(),
         )
-        distinct = scoped.group_by(keys).agg(*_distinct_stats())
         rolled = summed.join(distinct, on=keys, how="left").with_columns(
             pl.col("accounts", "accounts_with_sql").fill_null(0), pl.lit(grain).alias("grain")
         )
