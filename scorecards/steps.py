@@ -207,8 +207,10 @@ def staged_or_month_claim_lines(staged: dict[str, Any]) -> pl.DataFrame:
 
 
 def month_claim_lines(staged: dict[str, Any]) -> pl.DataFrame:
-    """The report month's claim decisions against the ledger as it stands (pure but for reads)."""
-    leads = _leads_scan(staged, LEAD_COLUMNS).collect()
+    """The report month's claim decisions against the ledger as it stands (pure but for reads).
+    Only the month's leads are read: its lines and the cap's count of its deliveries need no
+    other month."""
+    leads = _month_leads(staged, LEAD_COLUMNS)
     return _claim_lines(staged, leads, HistoryStore(staged["history"]).ledger())
 
 
