@@ -522,8 +522,8 @@ def judged_leads(
     rows = deliveries.lazy().with_row_index("_at")
     if keep is not None:
         rows = rows.filter(keep)
-    order = rows.select("_at", *LEAD_ORDER).sort(LEAD_ORDER).collect(engine=ENGINE)
-    ordered = deliveries.select(pl.all().gather(order.get_column("_at")))
+    order = rows.select(pl.col("_at").sort_by(LEAD_ORDER)).collect(engine=ENGINE).to_series()
+    ordered = deliveries.select(pl.all().gather(order))
     plan = judging_plan(ordered.lazy(), crm.lazy(), suppression, programs, acceptance, as_of)
     explained = with_evidence(plan, acceptance, set(deliveries.columns))
     return explained.select(_leads_columns(deliveries.columns)).collect(engine=ENGINE)
