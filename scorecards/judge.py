@@ -643,7 +643,7 @@ def with_evidence(leads: pl.LazyFrame, acceptance: pl.DataFrame, present: set[st
     evidence = _evidence(required_columns, present)
     vendor_evidence = _vendor_evidence(evidence)
     details = _contract_details(criteria, required_columns)
-    leads = leads.cache()
+    leads = leads.cache()  # read by the failing leads and by `_attached`: computed once
     failing = (
         leads.filter(pl.col("status") == "invalid")
         .join(details.lazy(), on="contract_id", how="left", validate="m:1")

@@ -254,10 +254,10 @@ def claim_lines_path(staged: dict[str, Any]) -> Path:
 def stage_claim_lines(staged: dict[str, Any]) -> dict[str, Any]:
     """The report month's claim lines into staging (`claim_lines.parquet`), and the vendors
     with a claim to file, in the order `claims_by_vendor` files them."""
-    lines = month_claim_lines(staged)
-    write_parquet(lines, claim_lines_path(staged))
+    lines, path = month_claim_lines(staged), claim_lines_path(staged)
+    write_parquet(lines, path)
     vendors = claimable(lines)["vendor_id"].unique().sort().to_list()
-    return {"lines": str(claim_lines_path(staged)), "vendors": vendors}
+    return {"lines": str(path), "vendors": vendors}
 
 
 def write_vendor_claims(staged: dict[str, Any], vendor_id: str) -> list[dict[str, str]]:
