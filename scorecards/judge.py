@@ -9,7 +9,7 @@ evidence is written only for the few that fail one. Nothing here loops over rows
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import polars as pl
@@ -379,13 +379,13 @@ _OUTCOME_COLUMNS = (
 
 
 def _first_record(
-    crm: pl.LazyFrame, key: list[str], summaries: dict[str, tuple[pl.Expr, str]], prefix: str
+    records: pl.LazyFrame, key: list[str], summaries: dict[str, tuple[pl.Expr, str]], rec: str
 ) -> pl.LazyFrame:
-    """Per `key`: each summary (name -> (value, how its records combine: "min", "any")) and the
-    outcome of the key's earliest record (by created_at, then crm_id, then email; a record the
-    same on all of them goes to the one read first). Keys with one record, nearly all of them,
-    are read off that record; only the repeated keys are sorted and grouped."""
-    records = crm.with_columns(_repeated(*key).alias("_repeated")).cache()
+    """Per `key`: each summary (name -> (value, how its records combine: "min", "any")) and, as
+    `rec`, the position (`_rec`) of the key's earliest record (by created_at, then crm_id, then
+    email; a record the same on all of them goes to the one read first). Keys with one record,
+    nearly all of them, are read off that record; only the repeated keys are sorted and grouped."""
+    records = records.with_columns(_repeated(*key).alias("_repeated")).cache()
     has_key = pl.all_horizontal(pl.col(c).is_not_null() for c in key)
     order = list(dict.fromkeys([*key, "created_at", "crm_id", "email"]))
     repeated = (
@@ -394,13 +394,13 @@ def _first_record(
         .group_by(key, maintain_order=True)
         .agg(
             *[getattr(value, how)().alias(name) for name, (value, how) in summaries.items()],
-            *[pl.col(c).first().alias(f"{prefix}{c}") for c in _OUTCOME_COLUMNS],
+            pl.col("_rec").first().alias(rec),
         )
     )
     single = records.filter(has_key & ~pl.col("_repeated")).select(
         *key,
         *[value.alias(name) for name, (value, _) in summaries.items()],
-        *[pl.col(c).alias(f"{prefix}{c}") for c in _OUTCOME_COLUMNS],
+        pl.col("_rec").alias(rec),
     )
     return pl.concat([single, repeated])
 
@@ -409,27 +409,37 @@ def _outcomes(leads: pl.LazyFrame, crm: pl.LazyFrame) -> pl.LazyFrame:
     """Each lead with its CRM outcome: matched on (vendor_id, vendor_lead_id) where the CRM
     carries them (SPEC §2.3), else on email (the email's earliest record: the one the delivered
     lead created or matched). `existing_contact` and `bounced_email` look at every record of the
-    email; a bounce on the lead's own record counts even when sales changed its address."""
+    email; a bounce on the lead's own record counts even when sales changed its address.
+
+    The matches find the record's position; the outcome columns are then fetched once, for the
+    matched record, instead of once per way of matching."""
     key = ["vendor_id", "vendor_lead_id"]
-    crm = crm.cache()  # read once for both matches
+    records = crm.with_row_index("_rec").cache()  # read once for both matches and the outcome
     bounced = pl.col("email_bounced").fill_null(False)
-    keyed = _first_record(crm, key, {"_k_bounced": (bounced, "any")}, "_k_")
+    keyed = _first_record(records, key, {"_k_bounced": (bounced, "any")}, "_k_rec")
     by_email = _first_record(
-        crm,
+        records,
         ["email"],
         {"_crm_created": (pl.col("created_at"), "min"), "_bounced": (bounced, "any")},
-        "_e_",
+        "_e_rec",
     )
-    has_key = pl.col("_k_bounced").is_not_null()  # never null on a key match; crm_id may be
-    return _attached(leads, (key, keyed), (["email"], by_email)).with_columns(
-        *[
-            pl.when(has_key).then(pl.col(f"_k_{c}")).otherwise(pl.col(f"_e_{c}")).alias(f"_o_{c}")
-            for c in _OUTCOME_COLUMNS
-        ],
-        (pl.col("_bounced") | pl.col("_k_bounced")).fill_null(False).alias("_bounced"),
-        # a lead the CRM has a record of (both summaries are never null on a match)
-        (has_key | pl.col("_bounced").is_not_null()).alias("_crm_record"),
+    has_key = pl.col("_k_rec").is_not_null()
+    leads = leads.cache()  # computed once for both sides
+    matched = (
+        leads.select(*key, "email")
+        .join(keyed, on=key, how="left", maintain_order="left")
+        .join(by_email, on="email", how="left", maintain_order="left")
+        .select(
+            pl.when(has_key).then(pl.col("_k_rec")).otherwise(pl.col("_e_rec")).alias("_rec"),
+            "_crm_created",
+            (pl.col("_bounced") | pl.col("_k_bounced")).fill_null(False).alias("_bounced"),
+            # a lead the CRM has a record of (the email's summary is never null on a match)
+            (has_key | pl.col("_bounced").is_not_null()).alias("_crm_record"),
+        )
     )
+    outcome = records.select("_rec", *[pl.col(c).alias(f"_o_{c}") for c in _OUTCOME_COLUMNS])
+    found = matched.join(outcome, on="_rec", how="left", maintain_order="left").drop("_rec")
+    return pl.concat([leads, found], how="horizontal")
 
 
 def _outcome_columns(as_of: date) -> list[pl.Expr]:
@@ -506,6 +516,24 @@ def _criteria(acceptance: pl.DataFrame) -> tuple[list[dict[str, Any]], list[str]
     return criteria, sorted({c for row in criteria for c in (row["acc_required"] or [])})
 
 
+def after_month(month: str) -> datetime:
+    """The first instant (UTC) after `month`: a delivery at or after it is a later month's."""
+    start = date.fromisoformat(f"{month}-01")
+    return datetime(start.year + start.month // 12, start.month % 12 + 1, 1, tzinfo=UTC)
+
+
+def lead_ordered(deliveries: pl.DataFrame, month: str) -> tuple[pl.DataFrame, int]:
+    """(the deliveries in LEAD_ORDER with those delivered after `month` last, how many are not).
+    The keys are sorted and every row gathered once: the first rows, a slice that copies
+    nothing, are the frame judging works on, and the leads frame shares their columns."""
+    later = pl.col("delivered_at") >= after_month(month)
+    order = deliveries.lazy().select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).sort_by(later, *LEAD_ORDER)
+    )
+    kept = deliveries.select((~later).sum()).item()
+    return deliveries.select(pl.all().gather(order.collect(engine=ENGINE).to_series())), kept
+
+
 def judged_leads(
     deliveries: pl.DataFrame,
     crm: pl.DataFrame,
@@ -513,18 +541,11 @@ def judged_leads(
     programs: pl.DataFrame,
     acceptance: pl.DataFrame,
     as_of: date,
-    keep: pl.Expr | None = None,
 ) -> pl.DataFrame:
-    """Every attributed delivery (of those `keep` holds for) with status, reasons, evidence and
-    outcome: the leads frame, in LEAD_ORDER. The deliveries are put in that order first, the
-    keys sorted and every row gathered once; the judging keeps that order, so the lead frame
-    shares the gathered columns instead of copying them again."""
-    rows = deliveries.lazy().with_row_index("_at")
-    if keep is not None:
-        rows = rows.filter(keep)
-    order = rows.select(pl.col("_at").sort_by(LEAD_ORDER)).collect(engine=ENGINE).to_series()
-    ordered = deliveries.select(pl.all().gather(order))
-    plan = judging_plan(ordered.lazy(), crm.lazy(), suppression, programs, acceptance, as_of)
+    """Every attributed delivery with status, reasons, evidence and outcome: the leads frame,
+    in the deliveries' order (`lead_ordered` puts them in LEAD_ORDER). The judging keeps that
+    order, so the lead frame shares the deliveries' columns instead of copying them."""
+    plan = judging_plan(deliveries.lazy(), crm.lazy(), suppression, programs, acceptance, as_of)
     explained = with_evidence(plan, acceptance, set(deliveries.columns))
     return explained.select(_leads_columns(deliveries.columns)).collect(engine=ENGINE)
 

@@ -6,8 +6,8 @@ Each function is a step the Prefect flow wraps as a task; none of them writes an
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,13 @@ from scorecards.ingest import (
     read_suppression,
     typed_deliveries,
 )
-from scorecards.judge import acceptance_frame, judged_leads, judging_plan
+from scorecards.judge import (
+    acceptance_frame,
+    after_month,
+    judged_leads,
+    judging_plan,
+    lead_ordered,
+)
 from scorecards.metrics import (
     invalid_reason_counts,
     months_between,
@@ -53,6 +59,10 @@ class Inputs:
     files: list[FileRead] = field(default_factory=list)
     file_kinds: dict[str, str] = field(default_factory=dict)
     crm_report: dict[str, Any] = field(default_factory=dict)  # CrmInput.report(): run.json "crm"
+    # read for a report month: `deliveries` are in `lead_ordered`'s order, the first `kept`
+    # delivered up to `ordered_for`, so judging that month copies none of them
+    ordered_for: str | None = None
+    kept: int = 0
 
 
 @dataclass(frozen=True)
@@ -74,10 +84,16 @@ class MonthResult:
     files: list[FileRead]
 
 
-def read_inputs(data_dir: Path, contracts_dir: Path) -> Inputs:
-    """Contracts first (a bad one stops everything), then deliveries, CRM and suppression."""
+def read_inputs(data_dir: Path, contracts_dir: Path, month: str | None = None) -> Inputs:
+    """Contracts first (a bad one stops everything), then deliveries, CRM and suppression. With
+    the report `month`, the deliveries are put in lead order as they are read (`lead_ordered`),
+    before the CRM is read beside them."""
     portfolio = load_contracts(contracts_dir)
     ingested: Ingested = read_deliveries(data_dir / "deliveries", portfolio)
+    kept = 0
+    if month is not None:  # the frame in file order is freed as the ordered one replaces it
+        ordered, kept = lead_ordered(ingested.deliveries, month)
+        ingested = replace(ingested, deliveries=ordered)
     crm_input = read_crm(data_dir / "crm", contracts_dir / MAPPING_FILE)
     suppression, suppression_files, suppression_problems = read_suppression(
         data_dir / "suppression"
@@ -102,6 +118,8 @@ def read_inputs(data_dir: Path, contracts_dir: Path) -> Inputs:
         files=[*ingested.files, *crm_input.files, *suppression_files],
         file_kinds=kinds,
         crm_report=crm_input.report(),
+        ordered_for=month,
+        kept=kept,
     )
 
 
@@ -117,22 +135,22 @@ def judged(inputs: Inputs, month: str, as_of: date) -> tuple[pl.DataFrame, pl.Da
     """(leads up to the report month, the source files of the leads after it). Later deliveries
     never change an earlier month's numbers (the earliest delivery keeps a lead), so they are
     left out, not judged."""
-    later = pl.col("delivered_at").dt.strftime("%Y-%m") > month
-    after = inputs.deliveries.lazy().filter(later).select("source_file").collect()
-    contracts = inputs.portfolio.contracts
+    if inputs.ordered_for == month:
+        ordered, kept = inputs.deliveries, inputs.kept
+    else:
+        ordered, kept = lead_ordered(inputs.deliveries, month)
     leads = judged_leads(
-        inputs.deliveries,
+        ordered.slice(0, kept),
         inputs.crm,
         inputs.suppression,
         inputs.portfolio.program_frame(),
-        acceptance_frame(contracts),
+        acceptance_frame(inputs.portfolio.contracts),
         as_of,
-        keep=~later,
     )
     checked, problems = failures_as_quarantine(leads, Leads)
     if problems.height:  # a judged lead failing its schema is a bug in judging, not user input
         raise AssertionError(f"judged leads broke their schema: {problems['error'].to_list()[:3]}")
-    return checked, after
+    return checked, ordered.slice(kept).select("source_file")
 
 
 def reconciliation(
@@ -244,10 +262,10 @@ def _bench_deliveries(path: Path, programs: pl.DataFrame, month: str) -> pl.Lazy
     keeps them); rows failing a check are left out, as ingest quarantines them."""
     raw = scan_parquet_input(path, path.parent)
     raw = raw.rename(canonical_headers(raw.collect_schema().names(), {}))
-    start = date.fromisoformat(f"{month}-01")
-    after = datetime(start.year + start.month // 12, start.month % 12 + 1, 1, tzinfo=UTC)
     kept = (
-        ~pl.col("_problem") & pl.col("contract_id").is_not_null() & (pl.col("delivered_at") < after)
+        ~pl.col("_problem")
+        & pl.col("contract_id").is_not_null()
+        & (pl.col("delivered_at") < after_month(month))
     )
     return (
         typed_deliveries(raw, implied_vendor=None)

@@ -104,7 +104,7 @@ def compute_and_stage(
         restore_previous(out / month)
         settle_pending_claims(HistoryStore(history))
     progress.stage(f"reading {progress.count(files, 'file')}")
-    inputs = read_inputs(data, contracts)
+    inputs = read_inputs(data, contracts, month)
     guards.check_month_delivered(inputs.deliveries, month, str(data))
     progress.stage(f"judging {progress.count(inputs.deliveries.height, 'lead')}")
     result = compute_month(inputs, month, as_of)
@@ -526,8 +526,8 @@ def sweep_claims(
     `as_of` into `out/claims/`; each claim's lines are recorded once its documents exist."""
     store = HistoryStore(history)
     settle_pending_claims(store)
-    inputs = read_inputs(data, contracts)
     month = f"{as_of:%Y-%m}"
+    inputs = read_inputs(data, contracts, month)
     leads, _ = judged(inputs, month, as_of)
     portfolio = inputs.portfolio
     terms = replacement_terms(portfolio, load_settings(contracts))
@@ -619,7 +619,7 @@ def review_vendor(
 ) -> dict[str, Any]:
     """The ad-hoc review of one vendor over [first, last]: `out/reviews/<vendor>-<first>-<last>.pdf`."""
     guards.check_inputs_present(guards.input_file_count(data), str(data))
-    inputs = read_inputs(data, contracts)
+    inputs = read_inputs(data, contracts, last)
     guards.check_range_delivered(
         inputs.deliveries.filter(pl.col("vendor_id") == vendor), first, last, str(data), vendor
     )

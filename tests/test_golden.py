@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import os
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -113,3 +113,25 @@ def test_the_package_never_imports_prefect() -> None:
                 else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             )  # fmt: skip
             assert not any(n.split(".")[0] == "prefect" for n in names), path
+
+
+def test_deliveries_read_for_the_report_month_judge_exactly_as_those_read_in_file_order() -> None:
+    """`read_inputs(..., month)` puts the deliveries in lead order as it reads them, the later
+    months last, so that judging copies none of them; August has two later months behind it."""
+    month = "2026-08"
+    ordered = read_inputs(ROOT / "data", ROOT / "contracts", month)
+    in_file_order = read_inputs(ROOT / "data", ROOT / "contracts")
+    later = ordered.deliveries.slice(ordered.kept)
+    assert ordered.ordered_for == month and 0 < later.height < ordered.deliveries.height
+    assert later["delivered_at"].min() >= datetime(2026, 9, 1, tzinfo=UTC)
+    assert (
+        ordered.deliveries.slice(0, ordered.kept)["delivered_at"].max()
+        < later["delivered_at"].min()
+    )
+    assert_frame_equal(
+        ordered.deliveries.sort(pl.all()), in_file_order.deliveries.sort(pl.all())
+    )  # the same rows, none lost
+    first, second = compute_month(ordered, month, AS_OF), compute_month(in_file_order, month, AS_OF)
+    assert first.leads.height == ordered.kept
+    for frame in ("leads", "metrics", "verdicts", "reconciliation"):
+        assert_frame_equal(getattr(first, frame), getattr(second, frame))
