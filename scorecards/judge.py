@@ -8,14 +8,15 @@ evidence is written only for the few that fail one. Nothing here loops over rows
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import polars as pl
 
 from scorecards.contracts import REASONS
 from scorecards.engine import ENGINE
+from scorecards.guards import month_end
 
 # Free-mail providers (SPEC §3 reason 5). Matched on the email's domain, lower-cased.
 FREE_EMAIL_DOMAINS: tuple[str, ...] = (
@@ -321,17 +322,24 @@ def _looked_up(table: pl.DataFrame, keys: list[str]) -> list[pl.Expr]:
     ]
 
 
-def _attached(leads: pl.LazyFrame, *lookups: tuple[list[str], pl.LazyFrame]) -> pl.LazyFrame:
+def _attached(
+    leads: pl.LazyFrame,
+    *lookups: tuple[list[str], pl.LazyFrame],
+    derive: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None,
+) -> pl.LazyFrame:
     """`leads`, in their order, with the other columns of each (keys, table) beside every row
-    (null where the table has no row; each table is unique on its keys). The tables are joined
-    to the key columns alone and the result set beside the leads: joining the whole lead frame
-    would copy every one of its columns (at 10 M leads, 3-6 s and 4.7 GB per join)."""
+    (null where the table has no row; each table is unique on its keys), or with what `derive`
+    makes of the keys and those columns, row for row. The tables are joined to the key columns
+    alone and the result set beside the leads: joining the whole lead frame would copy every
+    one of its columns (at 10 M leads, 3-6 s and 4.7 GB per join)."""
     keys = list(dict.fromkeys(key for on, _ in lookups for key in on))
     leads = leads.cache()  # computed once for both sides
     found = leads.select(keys)
     for on, table in lookups:
         found = found.join(table, on=on, how="left", maintain_order="left")
-    return pl.concat([leads, found.drop(keys)], how="horizontal")
+    return pl.concat(
+        [leads, found.drop(keys) if derive is None else derive(found)], how="horizontal"
+    )
 
 
 def _repeated(*columns: str) -> pl.Expr:
@@ -424,22 +432,22 @@ def _outcomes(leads: pl.LazyFrame, crm: pl.LazyFrame) -> pl.LazyFrame:
         "_e_rec",
     )
     has_key = pl.col("_k_rec").is_not_null()
-    leads = leads.cache()  # computed once for both sides
-    matched = (
-        leads.select(*key, "email")
-        .join(keyed, on=key, how="left", maintain_order="left")
-        .join(by_email, on="email", how="left", maintain_order="left")
-        .select(
-            pl.when(has_key).then(pl.col("_k_rec")).otherwise(pl.col("_e_rec")).alias("_rec"),
-            "_crm_created",
-            (pl.col("_bounced") | pl.col("_k_bounced")).fill_null(False).alias("_bounced"),
-            # a lead the CRM has a record of (the email's summary is never null on a match)
-            (has_key | pl.col("_bounced").is_not_null()).alias("_crm_record"),
-        )
-    )
     outcome = records.select("_rec", *[pl.col(c).alias(f"_o_{c}") for c in _OUTCOME_COLUMNS])
-    found = matched.join(outcome, on="_rec", how="left", maintain_order="left").drop("_rec")
-    return pl.concat([leads, found], how="horizontal")
+
+    def fetched(matched: pl.LazyFrame) -> pl.LazyFrame:
+        return (
+            matched.select(
+                pl.when(has_key).then(pl.col("_k_rec")).otherwise(pl.col("_e_rec")).alias("_rec"),
+                "_crm_created",
+                (pl.col("_bounced") | pl.col("_k_bounced")).fill_null(False).alias("_bounced"),
+                # a lead the CRM has a record of (the email's summary is never null on a match)
+                (has_key | pl.col("_bounced").is_not_null()).alias("_crm_record"),
+            )
+            .join(outcome, on="_rec", how="left", maintain_order="left")
+            .drop("_rec")
+        )
+
+    return _attached(leads, (key, keyed), (["email"], by_email), derive=fetched)
 
 
 def _outcome_columns(as_of: date) -> list[pl.Expr]:
@@ -518,8 +526,7 @@ def _criteria(acceptance: pl.DataFrame) -> tuple[list[dict[str, Any]], list[str]
 
 def after_month(month: str) -> datetime:
     """The first instant (UTC) after `month`: a delivery at or after it is a later month's."""
-    start = date.fromisoformat(f"{month}-01")
-    return datetime(start.year + start.month // 12, start.month % 12 + 1, 1, tzinfo=UTC)
+    return datetime.combine(month_end(month) + timedelta(days=1), time(), tzinfo=UTC)
 
 
 def lead_ordered(deliveries: pl.DataFrame, month: str) -> tuple[pl.DataFrame, int]:
