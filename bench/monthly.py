@@ -44,8 +44,9 @@ from run import data_arguments, ensure_data, run_engine, spawn  # noqa: E402
 
 STAGES = {
     "read": "contracts, deliveries, CRM and suppression read and checked (read_inputs)",
-    "judge": "every lead judged, metrics, thresholds and verdicts (compute_month)",
-    "write": "leads.parquet and the other data outputs into staging",
+    "judge": "every lead judged, leads.parquet written a slice at a time, metrics read back "
+    "from it, thresholds and verdicts (compute_month)",
+    "write": "the other data outputs into staging",
     "claims": "the month's claim lines staged (stage_claim_lines)",
     "render": "every scorecard, the portfolio, each vendor's claim, the internal claims report "
     "(processes, one per core)",

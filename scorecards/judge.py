@@ -8,7 +8,7 @@ evidence is written only for the few that fail one. Nothing here loops over rows
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -322,24 +322,27 @@ def _looked_up(table: pl.DataFrame, keys: list[str]) -> list[pl.Expr]:
     ]
 
 
-def _attached(
+def _found(
     leads: pl.LazyFrame,
     *lookups: tuple[list[str], pl.LazyFrame],
     derive: Callable[[pl.LazyFrame], pl.LazyFrame] | None = None,
 ) -> pl.LazyFrame:
-    """`leads`, in their order, with the other columns of each (keys, table) beside every row
-    (null where the table has no row; each table is unique on its keys), or with what `derive`
-    makes of the keys and those columns, row for row. The tables are joined to the key columns
-    alone and the result set beside the leads: joining the whole lead frame would copy every
-    one of its columns (at 10 M leads, 3-6 s and 4.7 GB per join)."""
+    """Row for row with `leads`: the other columns of each (keys, table) (null where the table
+    has no row; each table is unique on its keys), or what `derive` makes of the keys and those
+    columns. The tables are joined to the key columns alone, to be set beside the leads: joining
+    the whole lead frame would copy every one of its columns (at 10 M leads, 3-6 s and 4.7 GB
+    per join)."""
     keys = list(dict.fromkeys(key for on, _ in lookups for key in on))
-    leads = leads.cache()  # computed once for both sides
     found = leads.select(keys)
     for on, table in lookups:
         found = found.join(table, on=on, how="left", maintain_order="left")
-    return pl.concat(
-        [leads, found.drop(keys) if derive is None else derive(found)], how="horizontal"
-    )
+    return found.drop(keys) if derive is None else derive(found)
+
+
+def _attached(leads: pl.LazyFrame, *lookups: tuple[list[str], pl.LazyFrame]) -> pl.LazyFrame:
+    """`leads`, in their order, with `_found`'s columns beside every row."""
+    leads = leads.cache()  # computed once for both sides
+    return pl.concat([leads, _found(leads, *lookups)], how="horizontal")
 
 
 def _repeated(*columns: str) -> pl.Expr:
@@ -350,11 +353,11 @@ def _repeated(*columns: str) -> pl.Expr:
     return pl.all_horizontal(pl.col(c).is_not_null() for c in columns) & key.hash().is_duplicated()
 
 
-def _with_previous_delivery(leads: pl.LazyFrame) -> pl.LazyFrame:
-    """Each lead with the nearest earlier delivery of the same email, by any vendor (SPEC §3
-    reason 2: the earliest delivery keeps the lead; a same-instant tie goes to the first
-    vendor_lead_id). Only the leads whose email may repeat are sorted, on the key columns alone;
-    the result is joined back on `_row`."""
+def _previous_delivery(leads: pl.LazyFrame) -> pl.LazyFrame:
+    """Per lead: the nearest earlier delivery of the same email, by any vendor (SPEC §3 reason
+    2: the earliest delivery keeps the lead; a same-instant tie goes to the first
+    vendor_lead_id). Only the leads whose email may repeat are sorted, on the key columns
+    alone; the result is joined back on `_row`."""
     order = ["email", "delivered_at", "vendor_lead_id", "vendor_id", "source_file", "source_line"]
     email = pl.col("email")
     same = email == email.shift(1)
@@ -370,7 +373,7 @@ def _with_previous_delivery(leads: pl.LazyFrame) -> pl.LazyFrame:
         )
         .filter(pl.col("_prev_day").is_not_null())
     )
-    return _attached(leads, (["_row"], previous))
+    return _found(leads, (["_row"], previous))
 
 
 _OUTCOME_COLUMNS = (
@@ -384,6 +387,11 @@ _OUTCOME_COLUMNS = (
     "attempts",
     "disqualified_reason",
 )
+
+
+def crm_records(crm: pl.LazyFrame) -> pl.LazyFrame:
+    """The CRM's records with their position (`_rec`): how a lead names its own record."""
+    return crm.with_row_index("_rec")
 
 
 def _first_record(
@@ -413,16 +421,13 @@ def _first_record(
     return pl.concat([single, repeated])
 
 
-def _outcomes(leads: pl.LazyFrame, crm: pl.LazyFrame) -> pl.LazyFrame:
-    """Each lead with its CRM outcome: matched on (vendor_id, vendor_lead_id) where the CRM
-    carries them (SPEC §2.3), else on email (the email's earliest record: the one the delivered
-    lead created or matched). `existing_contact` and `bounced_email` look at every record of the
-    email; a bounce on the lead's own record counts even when sales changed its address.
-
-    The matches find the record's position; the outcome columns are then fetched once, for the
-    matched record, instead of once per way of matching."""
+def _crm_record(leads: pl.LazyFrame, records: pl.LazyFrame) -> pl.LazyFrame:
+    """Per lead: the position of its CRM record (`_rec`), matched on (vendor_id,
+    vendor_lead_id) where the CRM carries them (SPEC §2.3), else on email (the email's earliest
+    record: the one the delivered lead created or matched); and what every record of the email
+    says: `_crm_created` for existing_contact, `_bounced` (a bounce on the lead's own record
+    counts even when sales changed its address)."""
     key = ["vendor_id", "vendor_lead_id"]
-    records = crm.with_row_index("_rec").cache()  # read once for both matches and the outcome
     bounced = pl.col("email_bounced").fill_null(False)
     keyed = _first_record(records, key, {"_k_bounced": (bounced, "any")}, "_k_rec")
     by_email = _first_record(
@@ -432,22 +437,31 @@ def _outcomes(leads: pl.LazyFrame, crm: pl.LazyFrame) -> pl.LazyFrame:
         "_e_rec",
     )
     has_key = pl.col("_k_rec").is_not_null()
-    outcome = records.select("_rec", *[pl.col(c).alias(f"_o_{c}") for c in _OUTCOME_COLUMNS])
 
-    def fetched(matched: pl.LazyFrame) -> pl.LazyFrame:
-        return (
-            matched.select(
-                pl.when(has_key).then(pl.col("_k_rec")).otherwise(pl.col("_e_rec")).alias("_rec"),
-                "_crm_created",
-                (pl.col("_bounced") | pl.col("_k_bounced")).fill_null(False).alias("_bounced"),
-                # a lead the CRM has a record of (the email's summary is never null on a match)
-                (has_key | pl.col("_bounced").is_not_null()).alias("_crm_record"),
-            )
-            .join(outcome, on="_rec", how="left", maintain_order="left")
-            .drop("_rec")
+    def matched(found: pl.LazyFrame) -> pl.LazyFrame:
+        return found.select(
+            pl.when(has_key).then(pl.col("_k_rec")).otherwise(pl.col("_e_rec")).alias("_rec"),
+            "_crm_created",
+            (pl.col("_bounced") | pl.col("_k_bounced")).fill_null(False).alias("_bounced"),
+            # a lead the CRM has a record of (the email's summary is never null on a match)
+            (has_key | pl.col("_bounced").is_not_null()).alias("_crm_record"),
         )
 
-    return _attached(leads, (key, keyed), (["email"], by_email), derive=fetched)
+    return _found(leads, (key, keyed), (["email"], by_email), derive=matched)
+
+
+def lead_lookups(leads: pl.LazyFrame, records: pl.LazyFrame) -> pl.LazyFrame:
+    """Row for row with `leads` (`_prepared` deliveries): what a lead's judging needs from the
+    other leads and from the CRM (`crm_records`), as a few narrow columns. Computed once for
+    every lead, they let the rest of the judging go a slice of leads at a time."""
+    leads = leads.cache()  # read by both lookups
+    return pl.concat([_previous_delivery(leads), _crm_record(leads, records)], how="horizontal")
+
+
+def _with_outcome(leads: pl.LazyFrame, records: pl.LazyFrame) -> pl.LazyFrame:
+    """Each lead with its CRM record's outcome columns (`_o_…`), fetched once by `_rec`."""
+    outcome = records.select("_rec", *[pl.col(c).alias(f"_o_{c}") for c in _OUTCOME_COLUMNS])
+    return _attached(leads, (["_rec"], outcome))
 
 
 def _outcome_columns(as_of: date) -> list[pl.Expr]:
@@ -541,6 +555,11 @@ def lead_ordered(deliveries: pl.DataFrame, month: str) -> tuple[pl.DataFrame, in
     return deliveries.select(pl.all().gather(order.collect(engine=ENGINE).to_series())), kept
 
 
+# Leads judged at a time after the lookups: at 10 M leads, a slice's columns and evidence are
+# about 0.6 GB beside the inputs, where the whole frame's were 6 GB (bench/README.md).
+SLICE_ROWS = 1_000_000
+
+
 def judged_leads(
     deliveries: pl.DataFrame,
     crm: pl.DataFrame,
@@ -548,41 +567,37 @@ def judged_leads(
     programs: pl.DataFrame,
     acceptance: pl.DataFrame,
     as_of: date,
-) -> pl.DataFrame:
+    rows: int = SLICE_ROWS,
+) -> Iterator[pl.DataFrame]:
     """Every attributed delivery with status, reasons, evidence and outcome: the leads frame,
-    in the deliveries' order (`lead_ordered` puts them in LEAD_ORDER). The judging keeps that
-    order, so the lead frame shares the deliveries' columns instead of copying them."""
-    plan = judging_plan(deliveries.lazy(), crm.lazy(), suppression, programs, acceptance, as_of)
-    explained = with_evidence(plan, acceptance, set(deliveries.columns))
-    return explained.select(_leads_columns(deliveries.columns)).collect(engine=ENGINE)
+    in the deliveries' order (`lead_ordered` puts them in LEAD_ORDER), `rows` leads at a time
+    (one slice, however empty, at least). What a lead needs from the other leads and from the
+    CRM is looked up once for all of them (`lead_lookups`); each slice is then judged on its
+    own, so the leads are never all held at once with their evidence. The judging keeps the
+    deliveries' order, so a slice shares the deliveries' columns instead of copying them."""
+    records = crm_records(crm.lazy())
+    looked = lead_lookups(_prepared(deliveries.lazy()), records).collect(engine=ENGINE)
+    present = set(deliveries.columns)
+    for start in range(0, max(deliveries.height, 1), rows):
+        plan = judging_plan(
+            deliveries.slice(start, rows).lazy(),
+            crm.lazy(),
+            suppression,
+            programs,
+            acceptance,
+            as_of,
+            looked_up=looked.slice(start, rows).lazy(),
+            first_row=start,
+        )
+        explained = with_evidence(plan, acceptance, present)
+        yield explained.select(_leads_columns(deliveries.columns)).collect(engine=ENGINE)
 
 
-def judging_plan(
-    deliveries: pl.LazyFrame,
-    crm: pl.LazyFrame,
-    suppression: pl.DataFrame,
-    programs: pl.DataFrame,
-    acceptance: pl.DataFrame,
-    as_of: date,
-) -> pl.LazyFrame:
-    """The leads frame as a query, in the deliveries' order: collected whole for the monthly
-    run, or only as far as the metrics need (bench/), when Polars skips the evidence and every
-    column the metrics never read. Reasons are ten boolean columns on every lead; their evidence
-    is written only for the leads that fail one."""
-    present = set(deliveries.collect_schema().names())
-    criteria, required_columns = _criteria(acceptance)
-    # looked up where first read, so that they are not carried through the lookups before it
-    criteria_now = acceptance.select(
-        "contract_id",
-        "acc_min_employees",
-        "acc_max_employees",
-        "acc_reject_free_email",
-        "acc_require_consent",
-    )
-    criteria_later = acceptance.select("contract_id", "acc_dedupe_days", "sql_window_days")
-    prices = programs.select("contract_id", "program_id", "lead_type", "cpl_cents")
-    base = (
-        deliveries.with_row_index("_row")  # the deliveries' own order: the same on every read
+def _prepared(deliveries: pl.LazyFrame, first_row: int = 0) -> pl.LazyFrame:
+    """The deliveries with their position (`_row`, from `first_row`), the normalised email and
+    company domain, the email's domain and the delivery date (UTC)."""
+    return (
+        deliveries.with_row_index("_row", offset=first_row)  # the same on every read
         .with_columns(
             normalised_email(pl.col("email")).alias("email"),
             pl.col("delivered_at").dt.date().alias("delivery_date"),
@@ -597,7 +612,40 @@ def judging_plan(
                 "company_domain"
             )
         )
-        .with_columns(*_looked_up(criteria_now, ["contract_id"]), _suppressed_by(suppression))
+    )
+
+
+def judging_plan(
+    deliveries: pl.LazyFrame,
+    crm: pl.LazyFrame,
+    suppression: pl.DataFrame,
+    programs: pl.DataFrame,
+    acceptance: pl.DataFrame,
+    as_of: date,
+    looked_up: pl.LazyFrame | None = None,
+    first_row: int = 0,
+) -> pl.LazyFrame:
+    """The leads frame as a query, in the deliveries' order: collected a slice at a time for
+    the monthly run (`judged_leads`, with the slice's `lead_lookups` as `looked_up` and its
+    first position as `first_row`), or whole and only as far as the metrics need (bench/),
+    when the lookups are part of the query and Polars skips the evidence and every column the
+    metrics never read. Reasons are ten boolean columns on every lead; their evidence is
+    written only for the leads that fail one."""
+    present = set(deliveries.collect_schema().names())
+    criteria, required_columns = _criteria(acceptance)
+    # looked up where first read, so that they are not carried through the lookups before it
+    criteria_now = acceptance.select(
+        "contract_id",
+        "acc_min_employees",
+        "acc_max_employees",
+        "acc_reject_free_email",
+        "acc_require_consent",
+    )
+    criteria_later = acceptance.select("contract_id", "acc_dedupe_days", "sql_window_days")
+    prices = programs.select("contract_id", "program_id", "lead_type", "cpl_cents")
+    records = crm_records(crm)
+    base = _prepared(deliveries, first_row).with_columns(
+        *_looked_up(criteria_now, ["contract_id"]), _suppressed_by(suppression)
     )
     conditions = _conditions(criteria, required_columns, present)
     base = base.with_columns(
@@ -607,8 +655,10 @@ def judging_plan(
         ],
         _size_fails().alias("_fails_employees"),
     ).with_columns(conditions[name].alias(f"_is_{name}") for name in DELIVERY_REASONS)
-    base = _with_previous_delivery(base)
-    base = _outcomes(base, crm)
+    if looked_up is None:  # the whole query: the lookups read the same leads
+        base, records = base.cache(), records.cache()
+        looked_up = lead_lookups(base, records)
+    base = _with_outcome(pl.concat([base, looked_up], how="horizontal"), records)
     flagged = base.with_columns(
         pl.col("delivery_date").dt.strftime("%Y-%m").alias("month"),  # UTC, as delivered_at
         *_looked_up(prices, ["contract_id", "program_id"]),

@@ -275,7 +275,7 @@ def _vendor_currency(programs: pl.DataFrame) -> pl.Expr:
 
 
 def rolled_up_metrics(
-    program_metrics: pl.DataFrame, leads: pl.DataFrame, as_of: date
+    program_metrics: pl.DataFrame, leads: pl.DataFrame | pl.LazyFrame, as_of: date
 ) -> pl.DataFrame:
     """The program rows plus their sums by vendor, lead type and portfolio, per month: the
     metrics frame. Counts and money are summed; accounts and medians are taken from the leads."""
@@ -388,20 +388,22 @@ def with_rates(frame: pl.DataFrame, as_of: date, mature: pl.Expr | None = None) 
 
 
 def vendor_month_metrics(
-    leads: pl.DataFrame, programs: pl.DataFrame, months: list[str], as_of: date
+    leads: pl.DataFrame | pl.LazyFrame, programs: pl.DataFrame, months: list[str], as_of: date
 ) -> pl.DataFrame:
     """The whole metrics frame for `months` (all grains)."""
     return rolled_up_metrics(program_month_metrics(leads, programs, months, as_of), leads, as_of)
 
 
-def invalid_reason_counts(leads: pl.DataFrame) -> pl.DataFrame:
+def invalid_reason_counts(leads: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     """Grain: vendor × month × primary reason — invalid leads and what paying for them costs."""
     return (
-        leads.filter(pl.col("status") == "invalid")
+        leads.lazy()
+        .filter(pl.col("status") == "invalid")
         .group_by("vendor_id", "month", "primary_reason")
         .agg(
             pl.len().cast(pl.Int64).alias("leads"),
             pl.col("cpl_cents").sum().cast(pl.Int64).alias("value_cents"),
         )
         .sort("vendor_id", "month", "primary_reason")
+        .collect(engine=ENGINE)
     )

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import itertools
 import json
 import os
 import platform
 import shutil
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from importlib import metadata
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from scorecards.faults import crash_point
 from scorecards.readers import FileRead, sha256_of
@@ -87,6 +90,39 @@ def staging_for(final: Path, run_id: str) -> Staging:
 def write_parquet(frame: pl.DataFrame, path: Path) -> None:
     """Deterministic bytes for the same frame: fixed compression, and rows sorted by the caller."""
     frame.write_parquet(path, **PARQUET_OPTIONS)
+
+
+def _drained(frames: list[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    while frames:
+        yield frames.pop(0)
+
+
+def write_parquet_slices(slices: Iterable[pl.DataFrame], path: Path) -> int:
+    """The slices, one after another, as one Parquet file, holding one slice at a time; the
+    number of rows written. A single slice is written as `write_parquet` writes its frame (the
+    same bytes); more are appended as row groups through pyarrow's writer, which Polars has no
+    equivalent of, with the same compression."""
+    chunks = iter(slices)
+    first = next(chunks)
+    second = next(chunks, None)
+    if second is None:
+        write_parquet(first, path)
+        return first.height
+    schema = first.head(0).to_arrow().schema
+    pending, written = [first, second], 0
+    del first, second  # each slice is freed once written, before the next is made
+    with pq.ParquetWriter(
+        path,
+        schema,
+        compression=PARQUET_OPTIONS["compression"],
+        compression_level=PARQUET_OPTIONS["compression_level"],
+        write_statistics=PARQUET_OPTIONS["statistics"],
+    ) as writer:
+        for chunk in itertools.chain(_drained(pending), chunks):
+            writer.write_table(chunk.to_arrow())
+            written += chunk.height
+            del chunk
+    return written
 
 
 _AT_FDCWD = -100

@@ -1,11 +1,13 @@
 """One month's computation, from input folders to the frames every output is made of.
 
-Each function is a step the Prefect flow wraps as a task; none of them writes anything.
+Each function is a step the Prefect flow wraps as a task; none of them writes anything but the
+leads file `compute_month` is given.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -25,6 +27,7 @@ from scorecards.ingest import (
     typed_deliveries,
 )
 from scorecards.judge import (
+    SLICE_ROWS,
     acceptance_frame,
     after_month,
     judged_leads,
@@ -37,6 +40,7 @@ from scorecards.metrics import (
     program_month_metrics,
     vendor_month_metrics,
 )
+from scorecards.outputs import write_parquet_slices
 from scorecards.readers import FileRead, scan_parquet_input
 from scorecards.schemas import QUARANTINE_SCHEMA, Leads, failures_as_quarantine
 from scorecards.verdicts import (
@@ -73,7 +77,7 @@ class MonthResult:
     as_of: date
     run_id: str
     portfolio: Portfolio
-    leads: pl.DataFrame
+    leads: pl.LazyFrame  # in memory, or the leads file it was written to
     quarantine: pl.DataFrame
     metrics: pl.DataFrame
     history: pl.DataFrame
@@ -131,32 +135,50 @@ def run_id_for(label: str, as_of: date, files: list[FileRead]) -> str:
     return f"{label}-{as_of:%Y%m%d}-{digest.hexdigest()[:8]}"
 
 
-def judged(inputs: Inputs, month: str, as_of: date) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(leads up to the report month, the source files of the leads after it). Later deliveries
-    never change an earlier month's numbers (the earliest delivery keeps a lead), so they are
-    left out, not judged."""
+def judged_slices(
+    inputs: Inputs, month: str, as_of: date, rows: int = SLICE_ROWS
+) -> tuple[Iterator[pl.DataFrame], pl.DataFrame]:
+    """(leads up to the report month, `rows` at a time (`judge.judged_leads`); the source files
+    of the leads after it). Later deliveries never change an earlier month's numbers (the
+    earliest delivery keeps a lead), so they are left out, not judged."""
     if inputs.ordered_for == month:
         ordered, kept = inputs.deliveries, inputs.kept
     else:
         ordered, kept = lead_ordered(inputs.deliveries, month)
-    leads = judged_leads(
+    slices = judged_leads(
         ordered.slice(0, kept),
         inputs.crm,
         inputs.suppression,
         inputs.portfolio.program_frame(),
         acceptance_frame(inputs.portfolio.contracts),
         as_of,
+        rows,
     )
-    checked, problems = failures_as_quarantine(leads, Leads)
-    if problems.height:  # a judged lead failing its schema is a bug in judging, not user input
-        raise AssertionError(f"judged leads broke their schema: {problems['error'].to_list()[:3]}")
-    return checked, ordered.slice(kept).select("source_file")
+    return _checked(slices), ordered.slice(kept).select("source_file")
+
+
+def _checked(slices: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """Each slice checked against the leads' schema; none is held while the next is judged."""
+    for leads in slices:
+        checked, problems = failures_as_quarantine(leads, Leads)
+        del leads
+        if problems.height:  # a judged lead failing its schema is a bug in judging
+            errors = problems["error"].to_list()[:3]
+            raise AssertionError(f"judged leads broke their schema: {errors}")
+        yield checked
+        del checked
+
+
+def judged(inputs: Inputs, month: str, as_of: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`judged_slices`, the leads as one frame."""
+    slices, after = judged_slices(inputs, month, as_of)
+    return pl.concat(slices), after
 
 
 def reconciliation(
     files: list[FileRead],
     kinds: dict[str, str],
-    leads: pl.DataFrame,
+    leads: pl.LazyFrame,
     after: pl.DataFrame,
     quarantine: pl.DataFrame,
 ) -> pl.DataFrame:
@@ -170,9 +192,13 @@ def reconciliation(
         },
         schema={"file": pl.String, "kind": pl.String, "rows_read": pl.Int64},
     )
-    status = leads.group_by(pl.col("source_file").alias("file")).agg(
-        (pl.col("status") == "invalid").sum().cast(pl.Int64).alias("invalid"),
-        (pl.col("status") == "accepted").sum().cast(pl.Int64).alias("accepted"),
+    status = (
+        leads.group_by(pl.col("source_file").alias("file"))
+        .agg(
+            (pl.col("status") == "invalid").sum().cast(pl.Int64).alias("invalid"),
+            (pl.col("status") == "accepted").sum().cast(pl.Int64).alias("accepted"),
+        )
+        .collect(engine=ENGINE)
     )
     later = after.group_by(pl.col("source_file").alias("file")).agg(
         pl.len().cast(pl.Int64).alias("after_report_month")
@@ -201,10 +227,23 @@ def reconciliation(
     ).sort("file")
 
 
-def compute_month(inputs: Inputs, month: str, as_of: date) -> MonthResult:
-    """Judge, measure and verdict one report month from what was read."""
-    leads, after = judged(inputs, month, as_of)
-    first = leads["month"].min() if leads.height else month
+def compute_month(
+    inputs: Inputs,
+    month: str,
+    as_of: date,
+    leads_file: Path | None = None,
+    rows: int = SLICE_ROWS,
+) -> MonthResult:
+    """Judge, measure and verdict one report month from what was read. With `leads_file`, the
+    leads are written there a slice of `rows` at a time, never all held at once, and measured
+    from it (the monthly run at 10 M leads, bench/); without, they are kept in memory."""
+    slices, after = judged_slices(inputs, month, as_of, rows)
+    if leads_file is None:
+        leads = pl.concat(slices).lazy()
+    else:
+        write_parquet_slices(slices, leads_file)
+        leads = pl.scan_parquet(leads_file)
+    first = leads.select(pl.col("month").min()).collect(engine=ENGINE).item() or month
     months = months_between(str(first), month)
     contracts = inputs.portfolio.contracts
     metrics = vendor_month_metrics(leads, inputs.portfolio.program_frame(), months, as_of)

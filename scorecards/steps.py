@@ -60,7 +60,6 @@ from scorecards.workbook import write_workbook
 
 # output file -> MonthResult attribute
 FRAMES = {
-    "leads": "leads",
     "metrics": "metrics",
     "quarantine": "quarantine",
     "statuses": "statuses",
@@ -106,10 +105,11 @@ def compute_and_stage(
     progress.stage(f"reading {progress.count(files, 'file')}")
     inputs = read_inputs(data, contracts, month)
     guards.check_month_delivered(inputs.deliveries, month, str(data))
-    progress.stage(f"judging {progress.count(inputs.deliveries.height, 'lead')}")
-    result = compute_month(inputs, month, as_of)
     root = out / PREVIEWS if preview else out
-    staging = staging_for(root / month, result.run_id)
+    staging = staging_for(root / month, run_id_for(month, as_of, inputs.files))
+    progress.stage(f"judging {progress.count(inputs.deliveries.height, 'lead')}")
+    # the leads go to their file a slice at a time as they are judged (compute_month)
+    result = compute_month(inputs, month, as_of, staging.path("leads.parquet"))
     for name, attribute in FRAMES.items():
         write_parquet(getattr(result, attribute), staging.path(f"{name}.parquet"))
     currency = {c.vendor.id: c.currency for c in result.portfolio.contracts}
@@ -124,7 +124,7 @@ def compute_and_stage(
         "history": history,
         "vendors": result.verdicts["vendor_id"].to_list(),
         "currency": currency,
-        "leads": result.leads.height,
+        "leads": result.leads.select(pl.len()).collect().item(),
         "quarantined": result.quarantine.height,
         "files": [f.__dict__ for f in result.files],
         "balanced": bool(result.reconciliation["balanced"].all()),

@@ -207,7 +207,7 @@ def test_an_out_of_term_delivery_is_judged_and_makes_a_later_re_delivery_a_dupli
     }
     result = run_month(tmp_path, files, month="2026-01")
     assert result.quarantine.height == 0
-    leads = result.leads.sort("delivered_at")
+    leads = result.leads.collect().sort("delivered_at")
     assert leads.select("vendor_lead_id", "contract_id", "status", "primary_reason").rows() == [
         ("L1", "ACME-2026", "accepted", None),
         ("L2", "ACME-2026", "invalid", "duplicate"),  # 21 days after the December delivery

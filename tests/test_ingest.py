@@ -118,7 +118,7 @@ def test_missing_column_quarantines_every_row_of_the_file(tmp_path: Path) -> Non
         "email": "a@corp.com",
     }
     assert counts(result, "deliveries/acme/no-program.csv")["quarantined"] == 2
-    assert result.leads["vendor_lead_id"].to_list() == ["L3"]
+    assert result.leads.collect()["vendor_lead_id"].to_list() == ["L3"]
 
 
 def test_wrong_type_employees_is_quarantined_with_file_line_field(tmp_path: Path) -> None:
@@ -140,7 +140,7 @@ def test_wrong_type_employees_is_quarantined_with_file_line_field(tmp_path: Path
         }
     ]
     assert json.loads(result.quarantine["raw"][0])["employees"] == "lots"
-    assert result.leads["employees"].to_list() == [1200]
+    assert result.leads.collect()["employees"].to_list() == [1200]
     assert counts(result, "deliveries/acme/jul.csv") == {
         "rows_read": 2,
         "quarantined": 1,
@@ -172,7 +172,7 @@ def test_garbage_delivered_at_is_quarantined(tmp_path: Path) -> None:
         "'yesterday-ish' is not an ISO 8601 date or time",
         "deliveries/acme/jul.csv, line 3, field 'delivered_at': is empty",
     ]
-    assert result.leads.is_empty()
+    assert result.leads.collect().is_empty()
 
 
 def test_unknown_program_is_quarantined(tmp_path: Path) -> None:
@@ -223,7 +223,9 @@ def test_delivery_outside_every_contract_term_is_attributed_to_the_contract_list
         tmp_path, {"acme/old.csv": f"{HEADER}\nacme-cs,L1,2025-12-31T23:59:59Z,a@corp.com\n"}
     )
     assert quarantined(result) == []
-    assert result.leads.select("contract_id", "month").rows() == [("ACME-2026", "2025-12")]
+    assert result.leads.collect().select("contract_id", "month").rows() == [
+        ("ACME-2026", "2025-12")
+    ]
 
 
 def test_missing_vendor_lead_id_is_quarantined(tmp_path: Path) -> None:
@@ -248,7 +250,7 @@ def test_empty_file_reads_zero_rows_without_a_crash(tmp_path: Path) -> None:
     assert counts(result, "deliveries/acme/empty.csv")["rows_read"] == 0
     assert counts(result, "deliveries/acme/header-only.csv")["rows_read"] == 0
     assert result.quarantine.is_empty()
-    assert result.leads["vendor_lead_id"].to_list() == ["L1"]
+    assert result.leads.collect()["vendor_lead_id"].to_list() == ["L1"]
 
 
 def test_broken_xlsx_is_one_file_quarantine_row_and_other_files_still_processed(
@@ -269,7 +271,7 @@ def test_broken_xlsx_is_one_file_quarantine_row_and_other_files_still_processed(
     assert "\n" not in problem["error"] and "Traceback" not in problem["error"]
     [broken] = [f for f in result.files if f.path == "deliveries/acme/broken.xlsx"]
     assert (broken.rows, broken.error) == (0, problem["error"])
-    assert result.leads["vendor_lead_id"].to_list() == ["L1"]
+    assert result.leads.collect()["vendor_lead_id"].to_list() == ["L1"]
 
 
 def test_xlsx_rows_keep_their_sheet_row_numbers(tmp_path: Path) -> None:
@@ -289,7 +291,7 @@ def test_xlsx_rows_keep_their_sheet_row_numbers(tmp_path: Path) -> None:
     book.close()
     result = compute_month(read_inputs(tmp_path / "data", tmp_path / "contracts"), "2026-07", AS_OF)
     assert_reconciled(result)
-    assert result.leads.select("source_file", "source_line").row(0) == (
+    assert result.leads.collect().select("source_file", "source_line").row(0) == (
         "deliveries/acme/jul.xlsx",
         2,
     )
@@ -304,13 +306,16 @@ def test_xlsx_rows_keep_their_sheet_row_numbers(tmp_path: Path) -> None:
 def test_latin1_cp1252_file_is_decoded_and_accents_survive(tmp_path: Path) -> None:
     text = f"{HEADER},first_name,company\nacme-cs,L1,2026-07-01,jose@corp.com,José,Müller – Søn €\n"
     result = run(tmp_path, {"acme/latin1.csv": text.encode("cp1252")})
-    assert result.leads.select("first_name", "company").row(0) == ("José", "Müller – Søn €")
+    assert result.leads.collect().select("first_name", "company").row(0) == (
+        "José",
+        "Müller – Søn €",
+    )
 
 
 def test_utf8_bom_file_still_recognises_its_first_header(tmp_path: Path) -> None:
     text = f"vendor_id,{HEADER},first_name\nacme,acme-cs,L1,2026-07-01,a@corp.com,Zoë\n"
     result = run(tmp_path, {"bom.csv": text.encode("utf-8-sig")})
-    assert result.leads.select("vendor_id", "first_name").row(0) == ("acme", "Zoë")
+    assert result.leads.collect().select("vendor_id", "first_name").row(0) == ("acme", "Zoë")
 
 
 # --- layout and mapping (SPEC §2.2) -----------------------------------------------------------
@@ -327,7 +332,7 @@ def test_vendor_headers_are_mapped_through_the_contracts_columns(tmp_path: Path)
         contracts=[contract(columns=columns)],
     )
     assert result.quarantine.is_empty()
-    assert result.leads.select(
+    assert result.leads.collect().select(
         "vendor_id", "program_id", "vendor_lead_id", "email", "job_level", "q_timeline"
     ).row(0) == ("acme", "acme-cs", "A-1", "a@corp.com", "VP", "This quarter")
 
@@ -341,7 +346,7 @@ def test_vendor_id_is_implied_by_the_first_folder_at_any_depth(tmp_path: Path) -
         },
         contracts=[contract("acme"), contract("beta")],
     )
-    assert result.leads.select("vendor_id", "source_file").rows() == [
+    assert result.leads.collect().select("vendor_id", "source_file").rows() == [
         ("acme", "deliveries/acme/2026/07/week-1/leads.csv"),
         ("beta", "deliveries/beta/jul.csv"),
     ]
@@ -352,7 +357,7 @@ def test_vendor_id_is_implied_by_the_first_folder_at_any_depth(tmp_path: Path) -
 
 def test_bare_date_means_midnight_utc(tmp_path: Path) -> None:
     result = run(tmp_path, {"acme/jul.csv": f"{HEADER}\nacme-cs,L1,2026-07-31,a@corp.com\n"})
-    assert result.leads.select("delivered_at", "delivery_date", "month").row(0) == (
+    assert result.leads.collect().select("delivered_at", "delivery_date", "month").row(0) == (
         datetime(2026, 7, 31, tzinfo=UTC),
         date(2026, 7, 31),
         "2026-07",
@@ -367,14 +372,16 @@ def test_offset_is_converted_to_utc_and_moves_the_delivery_day_and_month(tmp_pat
         "acme-cs,ZULU,2026-07-15 10:00:00Z,c@corp.com\n"
     }
     july = run(tmp_path, files)
-    assert july.leads.select("vendor_lead_id", "delivered_at", "delivery_date").rows() == [
+    assert july.leads.collect().select(
+        "vendor_lead_id", "delivered_at", "delivery_date"
+    ).rows() == [
         ("ZULU", datetime(2026, 7, 15, 10, tzinfo=UTC), date(2026, 7, 15)),
         ("EARLY", datetime(2026, 7, 31, 23, tzinfo=UTC), date(2026, 7, 31)),
     ]
     assert counts(july, "deliveries/acme/jul.csv")["after_report_month"] == 1
     august = compute_month(read_inputs(tmp_path / "data", tmp_path / "contracts"), "2026-08", AS_OF)
     assert_reconciled(august)
-    late = august.leads.filter(pl.col("vendor_lead_id") == "LATE")
+    late = august.leads.collect().filter(pl.col("vendor_lead_id") == "LATE")
     assert late.select("delivered_at", "delivery_date", "month").row(0) == (
         datetime(2026, 8, 1, 1, 30, tzinfo=UTC),
         date(2026, 8, 1),
@@ -405,7 +412,7 @@ def test_two_headers_giving_the_same_column_quarantine_the_file_without_a_crash(
             "columns 'Email Address' and 'email' both give column 'email'",
         }
     ]
-    assert result.leads["vendor_lead_id"].to_list() == ["L2"]
+    assert result.leads.collect()["vendor_lead_id"].to_list() == ["L2"]
 
 
 def test_a_file_of_an_unsupported_kind_is_reported_not_skipped(tmp_path: Path) -> None:
@@ -430,7 +437,7 @@ def test_a_file_of_an_unsupported_kind_is_reported_not_skipped(tmp_path: Path) -
         "deliveries/acme/good.csv",
         "deliveries/acme/old-excel.xls",
     ]
-    assert result.leads["vendor_lead_id"].to_list() == ["L1"]
+    assert result.leads.collect()["vendor_lead_id"].to_list() == ["L1"]
 
 
 def test_iso_8601_offsets_in_every_extended_form_are_converted_to_utc(tmp_path: Path) -> None:
@@ -447,4 +454,6 @@ def test_iso_8601_offsets_in_every_extended_form_are_converted_to_utc(tmp_path: 
         },
     )
     assert result.quarantine.is_empty()
-    assert set(result.leads["delivered_at"].to_list()) == {datetime(2026, 7, 1, 8, tzinfo=UTC)}
+    assert set(result.leads.collect()["delivered_at"].to_list()) == {
+        datetime(2026, 7, 1, 8, tzinfo=UTC)
+    }

@@ -94,7 +94,7 @@ def run(
 
 def judged(result: MonthResult, vendor_lead_id: str = "L1") -> dict[str, Any]:
     """One lead's verdict: status, primary reason, reasons and evidence."""
-    row = result.leads.filter(pl.col("vendor_lead_id") == vendor_lead_id)
+    row = result.leads.collect().filter(pl.col("vendor_lead_id") == vendor_lead_id)
     assert row.height == 1
     return row.select("status", "primary_reason", "reasons", "evidence").row(0, named=True)
 
@@ -138,7 +138,7 @@ def test_reason_malformed_email(tmp_path: Path, email: str, evidence: str) -> No
 def test_reason_malformed_email_is_judged_after_trimming(tmp_path: Path) -> None:
     result = run(tmp_path, [lead(email="  Pat@Corp.COM  ")])
     assert judged(result) == ACCEPTED
-    assert result.leads["email"].to_list() == ["pat@corp.com"]
+    assert result.leads.collect()["email"].to_list() == ["pat@corp.com"]
 
 
 # --- 2. duplicate ---------------------------------------------------------------------------

@@ -593,7 +593,7 @@ def run_files(
     inputs = read_inputs(tmp_path / "data", tmp_path / "contracts")
     result = compute_month(inputs, "2026-07", as_of)
     assert result.quarantine.height == 0, result.quarantine
-    return result.leads.sort("vendor_lead_id"), result.metrics
+    return result.leads.collect().sort("vendor_lead_id"), result.metrics
 
 
 def crm_line(lead_id: str, **at: str) -> str:
