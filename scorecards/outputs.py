@@ -17,7 +17,7 @@ import os
 import platform
 import shutil
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from importlib import metadata
@@ -92,24 +92,19 @@ def write_parquet(frame: pl.DataFrame, path: Path) -> None:
     frame.write_parquet(path, **PARQUET_OPTIONS)
 
 
-def _drained(frames: list[pl.DataFrame]) -> Iterator[pl.DataFrame]:
-    while frames:
-        yield frames.pop(0)
-
-
-def write_parquet_slices(slices: Iterable[pl.DataFrame], path: Path) -> int:
-    """The slices, one after another, as one Parquet file, holding one slice at a time; the
-    number of rows written. A single slice is written as `write_parquet` writes its frame (the
-    same bytes); more are appended as row groups through pyarrow's writer, which Polars has no
-    equivalent of, with the same compression."""
+def write_parquet_slices(slices: Iterable[pl.DataFrame], path: Path) -> None:
+    """The slices, one after another, as one Parquet file, holding one slice at a time. A
+    single slice is written as `write_parquet` writes its frame (the same bytes); more are
+    appended as row groups through pyarrow's writer, which Polars has no equivalent of, with the
+    same compression."""
     chunks = iter(slices)
     first = next(chunks)
     second = next(chunks, None)
     if second is None:
         write_parquet(first, path)
-        return first.height
+        return
     schema = first.head(0).to_arrow().schema
-    pending, written = [first, second], 0
+    every = itertools.chain((first, second), chunks)
     del first, second  # each slice is freed once written, before the next is made
     with pq.ParquetWriter(
         path,
@@ -118,11 +113,9 @@ def write_parquet_slices(slices: Iterable[pl.DataFrame], path: Path) -> int:
         compression_level=PARQUET_OPTIONS["compression_level"],
         write_statistics=PARQUET_OPTIONS["statistics"],
     ) as writer:
-        for chunk in itertools.chain(_drained(pending), chunks):
+        for chunk in every:
             writer.write_table(chunk.to_arrow())
-            written += chunk.height
             del chunk
-    return written
 
 
 _AT_FDCWD = -100
