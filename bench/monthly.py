@@ -114,9 +114,9 @@ def monthly_child(layout: Path, month: str, as_of: date) -> dict[str, Any]:
     judged_at: list[float] = []
     original = steps.compute_month
 
-    def compute_month(*args: Any) -> Any:
+    def compute_month(*args: Any, **kwargs: Any) -> Any:
         with stages.timed("judge"):
-            result = original(*args)
+            result = original(*args, **kwargs)
         _reset_peak()  # what follows in compute_and_stage is the write stage
         judged_at.append(time.perf_counter())
         return result

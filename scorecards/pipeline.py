@@ -51,7 +51,7 @@ from scorecards.verdicts import (
 )
 
 
-@dataclass(frozen=True)
+@dataclass
 class Inputs:
     """Everything read for a run, before judging."""
 
@@ -67,6 +67,14 @@ class Inputs:
     # delivered up to `ordered_for`, so judging that month copies none of them
     ordered_for: str | None = None
     kept: int = 0
+    released: bool = False  # `release`d: the deliveries and CRM were handed to a judging
+
+    def release(self) -> None:
+        """Let go of the deliveries and CRM (left as empty frames of their schema), so that the
+        judging holding them frees them as it ends: at 10 M leads, 5.4 GB that the rest of the
+        run does not read. Judging these inputs again is refused."""
+        self.deliveries, self.crm = self.deliveries.clear(), self.crm.clear()
+        self.released = True
 
 
 @dataclass(frozen=True)
@@ -136,18 +144,24 @@ def run_id_for(label: str, as_of: date, files: list[FileRead]) -> str:
 
 
 def judged_slices(
-    inputs: Inputs, month: str, as_of: date, rows: int = SLICE_ROWS
+    inputs: Inputs, month: str, as_of: date, rows: int = SLICE_ROWS, release: bool = False
 ) -> tuple[Iterator[pl.DataFrame], pl.DataFrame]:
     """(leads up to the report month, `rows` at a time (`judge.judged_leads`); the source files
     of the leads after it). Later deliveries never change an earlier month's numbers (the
-    earliest delivery keeps a lead), so they are left out, not judged."""
+    earliest delivery keeps a lead), so they are left out, not judged. With `release`, the
+    inputs let go of the deliveries and CRM: the slices hold them until the last is judged."""
+    if inputs.released:
+        raise ValueError("these inputs were released to a judging; read them again")
     if inputs.ordered_for == month:
         ordered, kept = inputs.deliveries, inputs.kept
     else:
         ordered, kept = lead_ordered(inputs.deliveries, month)
+    crm = inputs.crm
+    if release:
+        inputs.release()
     slices = judged_leads(
         ordered.slice(0, kept),
-        inputs.crm,
+        crm,
         inputs.suppression,
         inputs.portfolio.program_frame(),
         acceptance_frame(inputs.portfolio.contracts),
@@ -233,11 +247,14 @@ def compute_month(
     as_of: date,
     leads_file: Path | None = None,
     rows: int = SLICE_ROWS,
+    release: bool = False,
 ) -> MonthResult:
     """Judge, measure and verdict one report month from what was read. With `leads_file`, the
     leads are written there a slice of `rows` at a time, never all held at once, and measured
-    from it (the monthly run at 10 M leads, bench/); without, they are kept in memory."""
-    slices, after = judged_slices(inputs, month, as_of, rows)
+    from it (the monthly run at 10 M leads, bench/); without, they are kept in memory. With
+    `release`, `inputs` let go of the deliveries and CRM as they are judged (`judged_slices`),
+    so the metrics are measured without them in memory."""
+    slices, after = judged_slices(inputs, month, as_of, rows, release)
     if leads_file is None:
         leads = pl.concat(slices).lazy()
     else:

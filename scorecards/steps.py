@@ -108,8 +108,9 @@ def compute_and_stage(
     root = out / PREVIEWS if preview else out
     staging = staging_for(root / month, run_id_for(month, as_of, inputs.files))
     progress.stage(f"judging {progress.count(inputs.deliveries.height, 'lead')}")
-    # the leads go to their file a slice at a time as they are judged (compute_month)
-    result = compute_month(inputs, month, as_of, staging.path("leads.parquet"))
+    # the leads go to their file a slice at a time as they are judged (compute_month), and
+    # the deliveries and CRM are freed once judged
+    result = compute_month(inputs, month, as_of, staging.path("leads.parquet"), release=True)
     for name, attribute in FRAMES.items():
         write_parquet(getattr(result, attribute), staging.path(f"{name}.parquet"))
     currency = {c.vendor.id: c.currency for c in result.portfolio.contracts}
