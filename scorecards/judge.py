@@ -459,9 +459,20 @@ def lead_lookups(leads: pl.LazyFrame, records: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _with_outcome(leads: pl.LazyFrame, records: pl.LazyFrame) -> pl.LazyFrame:
-    """Each lead with its CRM record's outcome columns (`_o_…`), fetched once by `_rec`."""
+    """Each lead with its CRM record's outcome columns (`_o_…`), joined once by `_rec`."""
     outcome = records.select("_rec", *[pl.col(c).alias(f"_o_{c}") for c in _OUTCOME_COLUMNS])
     return _attached(leads, (["_rec"], outcome))
+
+
+def _outcome_of(looked: pl.DataFrame, outcome: pl.DataFrame) -> pl.DataFrame:
+    """`_with_outcome`'s columns for `looked` (a slice of `lead_lookups`), taken from the CRM's
+    `_OUTCOME_COLUMNS` by position (`_rec`; null without a record; coded columns held as
+    categoricals come back as strings): a gather, where a join would hash all of the CRM's
+    records again for every slice (1 s a slice at 10 M leads)."""
+    fetched = outcome.select(pl.all().gather(looked["_rec"]))
+    return fetched.with_columns(pl.col(_CODED_OUTCOME).cast(pl.String)).select(
+        pl.all().name.prefix("_o_")
+    )
 
 
 def _outcome_columns(as_of: date) -> list[pl.Expr]:
@@ -558,6 +569,10 @@ def lead_ordered(deliveries: pl.DataFrame, month: str) -> tuple[pl.DataFrame, in
 # Leads judged at a time after the lookups: at 10 M leads, a slice's columns and evidence are
 # about 0.6 GB beside the inputs, where the whole frame's were 6 GB (bench/README.md).
 SLICE_ROWS = 1_000_000
+# Coded fields: a few distinct values each. Between slices they are held as categoricals (4
+# bytes a lead, against a 16-byte string view): at 10 M leads, 1 GB less while judging.
+_CODED_DELIVERY = ("contract_id", "program_id", "industry", "country", "job_level")
+_CODED_OUTCOME = ("status", "disqualified_reason")
 
 
 def judged_leads(
@@ -575,18 +590,26 @@ def judged_leads(
     CRM is looked up once for all of them (`lead_lookups`); each slice is then judged on its
     own, so the leads are never all held at once with their evidence. The judging keeps the
     deliveries' order, so a slice shares the deliveries' columns instead of copying them."""
-    records = crm_records(crm.lazy())
-    looked = lead_lookups(_prepared(deliveries.lazy()), records).collect(engine=ENGINE)
     present = set(deliveries.columns)
+    coded = [c for c in deliveries.columns if c in _CODED_DELIVERY or c.startswith("q_")]
+    # each frame is freed as its smaller form replaces it, unless the caller still holds it
+    deliveries = deliveries.with_columns(pl.col(coded).cast(pl.Categorical))
+    looked = lead_lookups(_prepared(deliveries.lazy()), crm_records(crm.lazy())).collect(
+        engine=ENGINE
+    )
+    # all a slice reads of the CRM, by record position
+    outcome = crm.select(_OUTCOME_COLUMNS).with_columns(pl.col(_CODED_OUTCOME).cast(pl.Categorical))
+    del crm
     for start in range(0, max(deliveries.height, 1), rows):
+        found = looked.slice(start, rows)
         plan = judging_plan(
-            deliveries.slice(start, rows).lazy(),
-            crm.lazy(),
+            deliveries.slice(start, rows).lazy().with_columns(pl.col(coded).cast(pl.String)),
+            None,
             suppression,
             programs,
             acceptance,
             as_of,
-            looked_up=looked.slice(start, rows).lazy(),
+            looked_up=pl.concat([found, _outcome_of(found, outcome)], how="horizontal").lazy(),
             first_row=start,
         )
         explained = with_evidence(plan, acceptance, present)
@@ -617,7 +640,7 @@ def _prepared(deliveries: pl.LazyFrame, first_row: int = 0) -> pl.LazyFrame:
 
 def judging_plan(
     deliveries: pl.LazyFrame,
-    crm: pl.LazyFrame,
+    crm: pl.LazyFrame | None,
     suppression: pl.DataFrame,
     programs: pl.DataFrame,
     acceptance: pl.DataFrame,
@@ -626,11 +649,11 @@ def judging_plan(
     first_row: int = 0,
 ) -> pl.LazyFrame:
     """The leads frame as a query, in the deliveries' order: collected a slice at a time for
-    the monthly run (`judged_leads`, with the slice's `lead_lookups` as `looked_up` and its
-    first position as `first_row`), or whole and only as far as the metrics need (bench/),
-    when the lookups are part of the query and Polars skips the evidence and every column the
-    metrics never read. Reasons are ten boolean columns on every lead; their evidence is
-    written only for the leads that fail one."""
+    the monthly run (`judged_leads`: no `crm`, the slice's `lead_lookups` and CRM outcome as
+    `looked_up`, its first position as `first_row`), or whole and only as far as the metrics
+    need (bench/), when the lookups read `crm` in the query and Polars skips the evidence and
+    every column the metrics never read. Reasons are ten boolean columns on every lead; their
+    evidence is written only for the leads that fail one."""
     present = set(deliveries.collect_schema().names())
     criteria, required_columns = _criteria(acceptance)
     # looked up where first read, so that they are not carried through the lookups before it
@@ -643,7 +666,6 @@ def judging_plan(
     )
     criteria_later = acceptance.select("contract_id", "acc_dedupe_days", "sql_window_days")
     prices = programs.select("contract_id", "program_id", "lead_type", "cpl_cents")
-    records = crm_records(crm)
     base = _prepared(deliveries, first_row).with_columns(
         *_looked_up(criteria_now, ["contract_id"]), _suppressed_by(suppression)
     )
@@ -656,9 +678,14 @@ def judging_plan(
         _size_fails().alias("_fails_employees"),
     ).with_columns(conditions[name].alias(f"_is_{name}") for name in DELIVERY_REASONS)
     if looked_up is None:  # the whole query: the lookups read the same leads
-        base, records = base.cache(), records.cache()
-        looked_up = lead_lookups(base, records)
-    base = _with_outcome(pl.concat([base, looked_up], how="horizontal"), records)
+        if crm is None:
+            raise ValueError("judging_plan needs the CRM or the leads' lookups")
+        base, records = base.cache(), crm_records(crm).cache()
+        base = _with_outcome(
+            pl.concat([base, lead_lookups(base, records)], how="horizontal"), records
+        )
+    else:
+        base = pl.concat([base, looked_up], how="horizontal")
     flagged = base.with_columns(
         pl.col("delivery_date").dt.strftime("%Y-%m").alias("month"),  # UTC, as delivered_at
         *_looked_up(prices, ["contract_id", "program_id"]),
