@@ -64,12 +64,12 @@ def test_a_scorecard_from_the_columns_it_reads_is_the_same_pdf(
 def test_the_workbook_from_the_columns_it_reads_is_the_same_file(
     staged: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    month_leads = steps._month_leads(staged, workbook.LEAD_COLUMNS)
-    assert month_leads.width < _leads(staged).width
-    assert month_leads.height == _leads(staged).filter(pl.col("month") == MONTH).height > 0
+    read = steps._leads_scan(staged, workbook.LEAD_COLUMNS).collect()
+    assert read.width < _leads(staged).width
+    assert read.filter(pl.col("month") == MONTH).height > 0
     steps.write_month_claims(staged)  # the workbook's claims sheet reads the claim lines
     projected = steps.stage_workbook(staged).read_bytes()
-    monkeypatch.setattr(steps, "_month_leads", lambda staged, columns: _leads(staged))
+    monkeypatch.setattr(steps, "_leads_scan", lambda staged, columns: _leads(staged).lazy())
     whole = steps.stage_workbook(staged).read_bytes()
     assert projected == whole
 

@@ -201,9 +201,9 @@ def test_a_month_past_the_sheet_limit_keeps_its_invalid_leads_and_says_so(tmp_pa
     month_leads = leads.filter(pl.col("month") == MONTH)
     invalid = month_leads.filter(pl.col("status") == "invalid").height
     limit = invalid + 1
-    shown = leads_sheet(leads, MONTH, limit)
+    shown, total = leads_sheet(leads, MONTH, limit)
     path = _write(tmp_path / "big.xlsx", leads=leads, lead_rows=limit)
-    assert shown.height == limit
+    assert (shown.height, total) == (limit, month_leads.height)
     assert shown.filter(pl.col("status") == "invalid").height == invalid  # none left out
     assert shown["vendor_lead_id"].to_list() == sorted(shown["vendor_lead_id"].to_list())
     # the accepted lead kept is the first in line order, not any accepted lead
@@ -238,3 +238,19 @@ def test_a_claims_sheet_past_the_limit_keeps_the_lines_claimed_first(tmp_path: P
         "from vendors first, then 0 withheld (past the window or over the cap)."
     )
     assert "claim_lines.parquet" in about[3]
+
+
+def test_with_more_invalid_leads_than_the_limit_the_sheet_shows_the_first_invalid_ones() -> None:
+    """Only invalid leads can be shown then (they come first), so only they are read: the
+    sheet is the first `limit` of them in line order, the count still every lead's."""
+    leads = pl.concat([_leads()] * 3).with_columns(
+        pl.col("vendor_lead_id") + pl.int_range(pl.len()).cast(pl.String)
+    )
+    month_leads = leads.filter(pl.col("month") == MONTH)
+    invalid = month_leads.filter(pl.col("status") == "invalid").sort(
+        "vendor_id", "vendor_lead_id", "delivered_at"
+    )
+    assert invalid.height >= 3
+    shown, total = leads_sheet(leads.lazy(), MONTH, invalid.height - 1)
+    assert total == month_leads.height
+    assert shown["vendor_lead_id"].to_list() == invalid["vendor_lead_id"].head(-1).to_list()
