@@ -65,3 +65,24 @@ def test_a_previous_beside_the_new_folder_is_a_left_over_and_goes(tmp_path: Path
     restore_previous(final)
     assert (final / "run.json").read_text() == "new"
     assert not previous_of(final).exists()
+
+
+def test_slices_written_one_after_another_read_back_as_their_concatenation(tmp_path: Path) -> None:
+    """Several slices stream into one file (Polars' sink): the rows, their order and types as
+    the slices hold them, an empty slice included; one slice is `write_parquet`'s bytes."""
+    import polars as pl
+    from polars.testing import assert_frame_equal
+
+    frame = pl.DataFrame(
+        {
+            "lead": [f"L{i}" for i in range(7)],
+            "reasons": [["a"], [], None, ["b", "c"], ["a"], [], ["c"]],
+            "cents": [100, 200, None, 400, 500, 600, 700],
+        }
+    )
+    slices = [frame.slice(0, 3), frame.slice(3, 0), frame.slice(3, 4)]
+    outputs.write_parquet_slices(iter(slices), tmp_path / "many.parquet")
+    assert_frame_equal(pl.read_parquet(tmp_path / "many.parquet"), frame)
+    outputs.write_parquet_slices([frame], tmp_path / "one.parquet")
+    outputs.write_parquet(frame, tmp_path / "whole.parquet")
+    assert (tmp_path / "one.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
