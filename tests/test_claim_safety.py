@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 import pytest
 import yaml
+from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from flows.cli import app
@@ -142,6 +143,11 @@ def test_claim_pdf_carries_the_buyer_block_due_date_and_iso_amounts(
         assert total.replace("\xa0", " ") in text
         # every amount has its ISO code: no bare symbol amount is left
         assert not re.search(r"[$€£]\s?\d", text)
+        # the buyer's phone and email each on one line of the page, never broken across two
+        page = PdfReader(sample_run["out"] / "claims" / claim["pdf"]).pages[0]
+        lines = (page.extract_text() or "").splitlines()
+        assert any("+1 617 555 0142" in line for line in lines)
+        assert any("<dana.whitfield@northfield.example>" in line for line in lines)
 
 
 def test_internal_report_lists_every_withheld_line_with_its_value(
