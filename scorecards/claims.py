@@ -188,8 +188,8 @@ def claim_lines(
     the earliest delivered are claimed first). `months` restricts to those delivery months;
     None means every month that still has a day in its contract's window (the sweep).
     Leads delivered after `as_of` are not known yet and left out. Given as a query (a scan of
-    leads.parquet), only the invalid leads are read whole: at 10 M leads, 0.3 s and 0.1 GB
-    where collecting the month's leads took 4.5 s and 4 GB.
+    leads.parquet), only the invalid leads are read whole: at 10 M leads, the claims stage
+    took 2.3 s at a 1.5 GB peak, where collecting the month's leads took it to 4.6 s and 5.5 GB.
     """
     leads = leads.lazy()
     # the cap's denominator, as known on the as-of date (a re-run of an old as-of date on a

@@ -100,8 +100,7 @@ def leads_sheet(
     the month and choosing among them took 15 s)."""
     invalid = pl.col("status") == "invalid"
     month_leads = leads.lazy().filter(pl.col("month") == month)
-    counts = month_leads.select(total=pl.len(), invalid=invalid.sum()).collect().row(0)
-    total, invalid_count = counts
+    total, invalid_count = month_leads.select(pl.len(), invalid.sum()).collect().row(0)
     if total > limit and invalid_count >= limit:  # no accepted lead is shown
         month_leads = month_leads.filter(invalid)
     rows = _first(_present(month_leads.collect(), LEAD_COLUMNS), limit, invalid)
