@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import scorecards  # noqa: F401  (first: it configures Polars' allocator, as in the product)
+
+# isort: split
 import polars as pl
 
 BENCH = Path(__file__).resolve().parent

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import os
 
+import scorecards  # noqa: F401  (before Polars: it configures Polars' allocator)
+
 # Offline, the Prefect server logs a telemetry error every start: analytics off.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # the temporary server takes ~15 s to start on a 2-core machine, longer when it is busy
