@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import polars as pl
 
 from scorecards import parsing
-from scorecards.engine import ENGINE
+from scorecards.engine import ENGINE, in_pieces
 from scorecards.errors import UserError
 from scorecards.readers import (
     FileRead,
@@ -362,7 +362,10 @@ def _attributed(
     """Rows attributed to a contract of their vendor that lists their program (in term or
     nearest, `contract_in_force`), and the quarantine of the others."""
     keyed = deliveries.with_columns(pl.col("delivered_at").dt.date().alias("_day"))
-    contract = deliveries.select(contract_in_force(programs).alias("contract_id")).to_series()
+    # on the frame in pieces, so that the conditions are evaluated in parallel (engine.py: at
+    # 10 M deliveries 0.8 s, against 4.5 s on the one chunk the parsed files are)
+    keys = in_pieces(deliveries.select("vendor_id", "program_id", "delivered_at"))
+    contract = keys.select(contract_in_force(programs).alias("contract_id")).to_series().rechunk()
     attributed = contract.is_not_null()
     good = deliveries.with_columns(contract)
     if not attributed.all():
