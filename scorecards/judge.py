@@ -627,7 +627,7 @@ def _prepared(deliveries: pl.LazyFrame, first_row: int = 0) -> pl.LazyFrame:
         )
         .with_columns(
             pl.when(pl.col("email").str.count_matches("@") == 1)
-            .then(pl.col("email").str.split("@").list.last())
+            .then(pl.col("email").str.slice(pl.col("email").str.find("@", literal=True) + 1))
             .alias("email_domain"),
         )
         .with_columns(
