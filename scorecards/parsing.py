@@ -21,12 +21,12 @@ def blank_to_null(expr: pl.Expr) -> pl.Expr:
     """Trimmed text, with empty strings as null: an empty cell is a missing value."""
     # Only padded or empty values are rewritten: the rest keep their original strings, so a
     # column's text is not held twice in memory (half the peak when 10 M deliveries are parsed).
-    # `\s` and strip_chars agree on what whitespace is (Unicode White_Space).
+    # A value is padded when stripping (Unicode White_Space) shortens it: cheaper than a regex
+    # `^\s|\s$|^$` asked of every value (the metrics path at 10 M leads 26.2 s against 26.9 s).
     text = expr.cast(pl.String)
     stripped = text.str.strip_chars()
-    # padded or empty: stripping shortens it, or there is nothing to strip (the metrics path at
-    # 10 M leads 26.2 s against 26.9 s with a regex `^\s|\s$|^$` asked of every text value)
-    rewrite = (stripped.str.len_bytes() < text.str.len_bytes()) | (text.str.len_bytes() == 0)
+    length = text.str.len_bytes()
+    rewrite = (stripped.str.len_bytes() < length) | (length == 0)
     return pl.when(rewrite).then(stripped.replace("", None)).otherwise(text)
 
 
