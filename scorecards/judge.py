@@ -92,19 +92,32 @@ def _in_contracts(contract_ids: list[str]) -> pl.Expr:
     return pl.col("contract_id").is_in(pl.Series(contract_ids, dtype=pl.String).implode())
 
 
+def _code(expr: pl.Expr, values: list[str], strict: bool = True) -> pl.Expr:
+    """`expr`'s position among `values` (sorted, unique) as UInt32; a value not among them stops
+    the run, or with `strict=False` is null."""
+    return expr.cast(pl.Enum(values), strict=strict).to_physical().cast(pl.UInt32)
+
+
 def _fails_list(value: pl.Expr, criteria: list[dict[str, Any]], criterion: str) -> pl.Expr:
     """True where the lead's contract lists allowed values for `criterion` and the lead's value
-    is missing or not among them. One small `is_in` per distinct list, never a list per lead."""
-    by_list: dict[tuple[str, ...], list[str]] = {}
-    for row in criteria:
-        if row[criterion] is not None:
-            by_list.setdefault(tuple(row[criterion]), []).append(row["contract_id"])
-    fails: Any = None
-    for allowed, contract_ids in by_list.items():
-        outside = value.is_null() | ~value.is_in(pl.Series(allowed, dtype=pl.String).implode())
-        fails = (pl.when if fails is None else fails.when)(_in_contracts(list(contract_ids)))
-        fails = fails.then(outside)
-    return pl.lit(False) if fails is None else fails.otherwise(pl.lit(False))
+    is missing or not among them. Read, like `_looked_up`, from a small table at the position of
+    the lead's contract and value (a value no contract lists, or none, takes the last slot): at
+    10 M leads 0.5-0.7 s a field, where an `is_in` of the contract and of the value per distinct
+    list took 1.6-1.9 s."""
+    lists = {row["contract_id"]: row[criterion] for row in criteria}
+    if all(allowed is None for allowed in lists.values()):
+        return pl.lit(False)
+    contracts = sorted(lists)
+    named = sorted({v for allowed in lists.values() for v in allowed or ()})
+    slots = len(named) + 1
+    fails = [
+        lists[c] is not None and (i == len(named) or named[i] not in lists[c])
+        for c in contracts
+        for i in range(slots)
+    ]
+    slot = _code(value, named, strict=False).fill_null(len(named)) if named else pl.lit(0)
+    position = _code(pl.col("contract_id"), contracts) * slots + slot
+    return pl.lit(pl.Series(fails, dtype=pl.Boolean)).gather(position)
 
 
 # Deliveries reach judging from ingest, where every text value is trimmed and a blank one is null
@@ -306,8 +319,7 @@ def _looked_up(table: pl.DataFrame, keys: list[str]) -> list[pl.Expr]:
     size = 1
     for key in keys:
         values = table.get_column(key).unique().sort().to_list()
-        code = pl.col(key).cast(pl.Enum(values)).to_physical().cast(pl.UInt32)
-        position = position * len(values) + code
+        position = position * len(values) + _code(pl.col(key), values)
         size *= len(values)
     at = table.select(position.alias("_position"))
     slots = (
@@ -618,11 +630,12 @@ def judged_leads(
 
 def _prepared(deliveries: pl.LazyFrame, first_row: int = 0) -> pl.LazyFrame:
     """The deliveries with their position (`_row`, from `first_row`), the normalised email and
-    company domain, the email's domain and the delivery date (UTC)."""
+    company domain, the email's domain and the delivery date (UTC). Ingest has trimmed every
+    text value (`parsing.blank_to_null`): lower-casing is all `normalised_email` has left."""
     return (
         deliveries.with_row_index("_row", offset=first_row)  # the same on every read
         .with_columns(
-            normalised_email(pl.col("email")).alias("email"),
+            pl.col("email").str.to_lowercase(),
             pl.col("delivered_at").dt.date().alias("delivery_date"),
         )
         .with_columns(
@@ -631,9 +644,7 @@ def _prepared(deliveries: pl.LazyFrame, first_row: int = 0) -> pl.LazyFrame:
             .alias("email_domain"),
         )
         .with_columns(
-            pl.coalesce(normalised_email(pl.col("company_domain")), pl.col("email_domain")).alias(
-                "company_domain"
-            )
+            pl.coalesce(pl.col("company_domain").str.to_lowercase(), pl.col("email_domain"))
         )
     )
 

@@ -344,6 +344,37 @@ def test_reason_outside_icp_matches_case_insensitively(tmp_path: Path) -> None:
     assert judged(run(tmp_path, [row], contracts=[contract(**ICP)])) == ACCEPTED
 
 
+def test_reason_outside_icp_each_lead_is_held_to_its_own_contracts_list(tmp_path: Path) -> None:
+    """Contracts listing different values, or none: a value allowed by one contract fails
+    another's list, and a contract without a list takes any value or none."""
+    contracts = [
+        contract("acme", countries=["US", "CA"], industries=["software"]),
+        contract("beta", countries=["DE"], industries=["retail", "software"]),
+        contract("gamma"),
+    ]
+    rows = [
+        lead("acme", vendor_lead_id="A1", country="DE", industry="software"),
+        lead("acme", vendor_lead_id="A2", country="ca", industry="Software"),
+        lead("beta", vendor_lead_id="B1", country="US", industry="retail"),
+        lead("beta", vendor_lead_id="B2", country="de", industry="Retail"),
+        lead("beta", vendor_lead_id="B3", country="DE", industry="mining"),
+        lead("gamma", vendor_lead_id="G1", country="BR", industry="mining"),
+        lead("gamma", vendor_lead_id="G2", country="", industry=""),
+    ]
+    for i, row in enumerate(rows):
+        row["email"] = f"pat{i}@corp.com"
+    result = run(tmp_path, rows, contracts=contracts)
+    assert judged(result, "A1") == invalid("outside_icp", "country=DE not in [CA, US]")
+    assert judged(result, "A2") == ACCEPTED
+    assert judged(result, "B1") == invalid("outside_icp", "country=US not in [DE]")
+    assert judged(result, "B2") == ACCEPTED
+    assert judged(result, "B3") == invalid(
+        "outside_icp", "industry=mining not in [retail, software]"
+    )
+    assert judged(result, "G1") == ACCEPTED
+    assert judged(result, "G2") == ACCEPTED
+
+
 def test_reason_outside_icp_missing_optional_field_without_a_criterion_is_accepted(
     tmp_path: Path,
 ) -> None:
