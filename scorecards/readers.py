@@ -290,7 +290,9 @@ def read_tables(path: Path, root: Path) -> list[Table]:
             width = len(pl.read_parquet_schema(path))
             if width > MAX_COLUMNS:
                 raise UserError(_too_wide(width), file=name)
-            return [_table(name, pl.read_parquet(path), _no_ragged())]
+            frame = pl.read_parquet(path, row_index_name=_ROW_INDEX, row_index_offset=2)
+            lines = frame.get_column(_ROW_INDEX).cast(pl.Int64)
+            return [_table(name, frame.drop(_ROW_INDEX), _no_ragged(), lines)]
         raise UserError(f"is not a CSV, Parquet or XLSX file ({suffix})", file=name)
     except UserError as error:
         raise UserError(error.message, file=name) from None
@@ -334,7 +336,18 @@ def read_table(path: Path, root: Path) -> pl.DataFrame:
 def scan_parquet_input(path: Path, root: Path) -> pl.LazyFrame:
     """A Parquet input as a query, with the columns `read_table` adds: a caller that needs only
     some columns (bench/) reads only those."""
-    return pl.scan_parquet(path).with_columns(*_source(relative_name(path, root)))
+    scan = pl.scan_parquet(path, row_index_name=_ROW_INDEX, row_index_offset=2)
+    return scan.with_columns(
+        pl.lit(relative_name(path, root)).alias("source_file"),
+        pl.col(_ROW_INDEX).cast(pl.Int64).alias("source_line"),
+    ).drop(_ROW_INDEX)
+
+
+# A Parquet file's `source_line` is the reader's own row index, so that it comes in the file's
+# row groups like every other column: an `int_range` beside them is one chunk, which made every
+# column one and the expressions on them single-threaded (at 10 M deliveries, checking them
+# took 3.5 s against 1.7 s; parsing them in the metrics path 7.8 s against 4.4 s).
+_ROW_INDEX = "__source_line"
 
 
 def _source(name: str) -> list[pl.Expr]:

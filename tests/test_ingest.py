@@ -300,6 +300,36 @@ def test_xlsx_rows_keep_their_sheet_row_numbers(tmp_path: Path) -> None:
     )
 
 
+def test_parquet_rows_are_numbered_as_lines_across_row_groups(tmp_path: Path) -> None:
+    """A Parquet file's rows are lines 2, 3, ... as in a CSV, across its row groups (the reader
+    numbers them), and a column of the vendor's own named source_line does not replace them."""
+    rows = 2_500
+    frame = pl.DataFrame(
+        {
+            "program_id": ["acme-cs"] * rows,
+            "vendor_lead_id": [f"L{i}" for i in range(rows)],
+            "delivered_at": ["soon" if i == 2_100 else "2026-07-01" for i in range(rows)],
+            "email": [f"p{i}@corp.com" for i in range(rows)],
+            "source_line": [7] * rows,
+        }
+    )
+    path = tmp_path / "data" / "deliveries" / "acme" / "jul.parquet"
+    path.parent.mkdir(parents=True)
+    frame.write_parquet(path, row_group_size=1_000)
+    assert pl.read_parquet(path).n_chunks() == 3  # three row groups
+    write(tmp_path, {}, [contract()])
+    result = compute_month(read_inputs(tmp_path / "data", tmp_path / "contracts"), "2026-07", AS_OF)
+    assert_reconciled(result)
+    assert quarantined(result)[0]["error"] == (
+        "deliveries/acme/jul.parquet, line 2102, field 'delivered_at': "
+        "'soon' is not an ISO 8601 date or time"
+    )
+    lines = result.leads.collect().select("vendor_lead_id", "source_line")
+    assert lines.height == rows - 1
+    assert lines.filter(pl.col("vendor_lead_id") == "L2499")["source_line"].item() == 2_501
+    assert lines["source_line"].sort().to_list() == [n for n in range(2, rows + 2) if n != 2_102]
+
+
 # --- encodings --------------------------------------------------------------------------------
 
 
