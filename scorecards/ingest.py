@@ -37,19 +37,20 @@ DELIVERY_COLUMNS: dict[str, tuple[Parser, str]] = {
     "program_id": (parsing.text, "text"),
     "vendor_lead_id": (parsing.text, "text"),
     "delivered_at": (parsing.utc_datetime, "an ISO 8601 date or time"),
-    "email": (parsing.text, "text"),
+    "email": (parsing.lowercase_text, "text"),
     "first_name": (parsing.text, "text"),
     "last_name": (parsing.text, "text"),
     "phone": (parsing.text, "text"),
     "company": (parsing.text, "text"),
     "job_title": (parsing.text, "text"),
     "industry": (parsing.text, "text"),
-    "company_domain": (parsing.text, "text"),
+    "company_domain": (parsing.lowercase_text, "text"),
     "country": (parsing.text, "text"),
     "employees": (parsing.integer, "a whole number"),
     "job_level": (parsing.text, "text"),
     "consent": (parsing.boolean, "yes or no"),
 }
+_TEXT = (parsing.text, parsing.lowercase_text)  # parse whenever not blank
 REQUIRED_COLUMNS = ("vendor_id", "program_id", "vendor_lead_id", "delivered_at", "email")
 SOURCE_COLUMNS = ("source_file", "source_line")
 
@@ -201,7 +202,7 @@ def typed_deliveries(raw: pl.LazyFrame, implied_vendor: str | None) -> pl.LazyFr
     given: list[pl.Expr] = []
     for column, required, _ in _checks(schema, implied_vendor):
         parsed = pl.col(column).is_null()
-        if DELIVERY_COLUMNS[column][0] is parsing.text:
+        if DELIVERY_COLUMNS[column][0] in _TEXT:
             # text parses whenever it is not blank: only a missing required value is a problem
             if required:
                 flags.append(parsed)

@@ -79,11 +79,6 @@ def acceptance_frame(contracts: list[Any]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=_ACCEPTANCE_SCHEMA)
 
 
-def normalised_email(expr: pl.Expr) -> pl.Expr:
-    """The match key for emails and domains everywhere: trimmed and lower-cased."""
-    return expr.str.strip_chars().str.to_lowercase()
-
-
 def _listing(values: list[str]) -> str:
     return f"[{', '.join(values)}]"
 
@@ -629,23 +624,20 @@ def judged_leads(
 
 
 def _prepared(deliveries: pl.LazyFrame, first_row: int = 0) -> pl.LazyFrame:
-    """The deliveries with their position (`_row`, from `first_row`), the normalised email and
-    company domain, the email's domain and the delivery date (UTC). Ingest has trimmed every
-    text value (`parsing.blank_to_null`): lower-casing is all `normalised_email` has left."""
+    """The deliveries with their position (`_row`, from `first_row`), the email's domain, the
+    company domain (the email's where none is given) and the delivery date (UTC). Ingest has trimmed every
+    text value and lower-cased the email and company domain (`parsing.lowercase_text`): they
+    are the match keys as they are, and judging holds no second copy of them (at 10 M leads,
+    0.4 GB less beside the lookups)."""
     return (
         deliveries.with_row_index("_row", offset=first_row)  # the same on every read
-        .with_columns(
-            pl.col("email").str.to_lowercase(),
-            pl.col("delivered_at").dt.date().alias("delivery_date"),
-        )
+        .with_columns(pl.col("delivered_at").dt.date().alias("delivery_date"))
         .with_columns(
             pl.when(pl.col("email").str.count_matches("@") == 1)
             .then(pl.col("email").str.slice(pl.col("email").str.find("@", literal=True) + 1))
             .alias("email_domain"),
         )
-        .with_columns(
-            pl.coalesce(pl.col("company_domain").str.to_lowercase(), pl.col("email_domain"))
-        )
+        .with_columns(pl.coalesce("company_domain", "email_domain").alias("company_domain"))
     )
 
 

@@ -87,3 +87,9 @@ def decimal_number(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
 
 def text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return blank_to_null(expr)
+
+
+def lowercase_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Text, lower-cased: emails and domains, which match without regard to case (the CRM's
+    are lower-cased as they are read)."""
+    return blank_to_null(expr).str.to_lowercase()
