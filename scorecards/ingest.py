@@ -426,17 +426,20 @@ def read_deliveries(folder: Path, portfolio: PortfolioLike) -> Ingested:
             quarantines.append(file_problem(name, implied_vendor, exc.message))
             continue
         mapping = header_mapping(portfolio, implied_vendor)
-        for table in tables:  # a workbook's sheets are tables of their own (`file.xlsx#Sheet`)
+        # a workbook's sheets are tables of their own (`file.xlsx#Sheet`); each table as read is
+        # let go once checked, so it is not held beside the rest of the reading
+        while tables:
+            table = tables.pop(0)
             files.append(FileRead(table.name, digest, table.rows))
             quarantines.append(ragged_lines(table, implied_vendor))
-            if table.frame.height == 0:
-                continue
-            good, bad = canonical_deliveries(
-                table.frame, implied_vendor=implied_vendor, mapping=mapping
-            )
-            quarantines.append(bad)
-            if good.height:
-                frames.append(good)
+            if table.frame.height:
+                good, bad = canonical_deliveries(
+                    table.frame, implied_vendor=implied_vendor, mapping=mapping
+                )
+                quarantines.append(bad)
+                if good.height:
+                    frames.append(good)
+            del table
     deliveries = pl.concat(frames, how="diagonal_relaxed") if frames else _empty_deliveries()
     for column, (parser, _) in DELIVERY_COLUMNS.items():
         if column not in deliveries.columns:
