@@ -629,10 +629,10 @@ def judged_leads(
 
 def _prepared(deliveries: pl.LazyFrame, first_row: int = 0) -> pl.LazyFrame:
     """The deliveries with their position (`_row`, from `first_row`), the email's domain, the
-    company domain (the email's where none is given) and the delivery date (UTC). Ingest has trimmed every
-    text value and lower-cased the email and company domain (`parsing.lowercase_text`): they
-    are the match keys as they are, and judging holds no second copy of them (at 10 M leads,
-    0.4 GB less beside the lookups)."""
+    company domain (the email's where none is given) and the delivery date (UTC). Ingest has
+    trimmed every text value and lower-cased the email and company domain
+    (`parsing.lowercase_text`): they are the match keys as they are, and judging holds no
+    second copy of them (the monthly run's lookups at 10 M leads: 6,738 MiB against 7,449)."""
     return (
         deliveries.with_row_index("_row", offset=first_row)  # the same on every read
         .with_columns(pl.col("delivered_at").dt.date().alias("delivery_date"))

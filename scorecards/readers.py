@@ -77,6 +77,11 @@ MAX_COLUMNS = 5_000
 # the decimal separator is a comma (most of Europe) and tabs for "Unicode text".
 _DELIMITERS = (",", "\t", ";", "|")
 RAGGED_SCHEMA = {"source_line": pl.Int64, "fields": pl.Int64, "raw": pl.String}
+# A Parquet file's `source_line` is the reader's own row index, so that it comes in the file's
+# row groups like every other column: an `int_range` beside them is one chunk, which made every
+# column one and the expressions on them single-threaded (at 10 M deliveries, checking them
+# took 3.5 s against 1.7 s; parsing them in the metrics path 7.8 s against 4.4 s).
+_ROW_INDEX = "__source_line"
 
 
 @dataclass(frozen=True)
@@ -341,13 +346,6 @@ def scan_parquet_input(path: Path, root: Path) -> pl.LazyFrame:
         pl.lit(relative_name(path, root)).alias("source_file"),
         pl.col(_ROW_INDEX).cast(pl.Int64).alias("source_line"),
     ).drop(_ROW_INDEX)
-
-
-# A Parquet file's `source_line` is the reader's own row index, so that it comes in the file's
-# row groups like every other column: an `int_range` beside them is one chunk, which made every
-# column one and the expressions on them single-threaded (at 10 M deliveries, checking them
-# took 3.5 s against 1.7 s; parsing them in the metrics path 7.8 s against 4.4 s).
-_ROW_INDEX = "__source_line"
 
 
 def _source(name: str) -> list[pl.Expr]:
