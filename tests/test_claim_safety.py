@@ -209,7 +209,7 @@ def test_internal_csv_reads_back_cell_for_cell_with_formula_starts_made_text(
 ) -> None:
     """The internal CSV is written by Polars: quoting as Python's csv module would, an empty
     evidence cell empty (not ""), and every formula start behind a quote."""
-    from scorecards.documents.internal_claims import internal_csv
+    from scorecards.documents.internal_claims import internal_csv, internal_lines
 
     one = sample_run["lines"].filter(pl.col("disposition") == "expired").head(1)
     lines = pl.concat(
@@ -217,7 +217,7 @@ def test_internal_csv_reads_back_cell_for_cell_with_formula_starts_made_text(
          for v in HOSTILE_CELLS]
         + [one.with_columns(pl.lit(None, pl.String).alias("evidence"))]
     )  # fmt: skip
-    written = internal_csv(lines)
+    written = internal_csv(internal_lines(lines))
     rows = list(csv.reader(io.StringIO(written.decode("utf-8"), newline="")))[1:]
     expected = [f"'{v}" if v[:1] in ("=", "+", "-", "@", "\t", "\r") else v for v in HOSTILE_CELLS]
     # rows come in lead order: each row's lead id and evidence are the same hostile value

@@ -47,9 +47,9 @@ def internal_lines(lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def internal_totals(lines: pl.DataFrame) -> pl.DataFrame:
-    """Per vendor and currency: lines and value over the cap and past the window."""
-    internal = internal_lines(lines)
+def internal_totals(internal: pl.DataFrame) -> pl.DataFrame:
+    """Per vendor and currency of `internal_lines`: lines and value over the cap and past the
+    window."""
     return (
         internal.group_by("vendor_id", "vendor_name", "currency")
         .agg(
@@ -68,9 +68,9 @@ def internal_totals(lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def internal_csv(lines: pl.DataFrame) -> bytes:
-    """The internal lines, one per row, emails masked, formula starts neutralised."""
-    rows = internal_lines(lines).select(
+def internal_csv(internal: pl.DataFrame) -> bytes:
+    """`internal_lines`, one per row, emails masked, formula starts neutralised."""
+    rows = internal.select(
         *INTERNAL_CSV_COLUMNS[:6],  # vendor_id … month, as they are
         pl.col("delivered_at")
         .dt.convert_time_zone("UTC")
@@ -89,19 +89,18 @@ def internal_csv(lines: pl.DataFrame) -> bytes:
     return rows.write_csv(line_terminator="\r\n", quote_style="necessary").encode("utf-8")
 
 
-def _vendor_sections(lines: pl.DataFrame) -> list[dict[str, Any]]:
-    internal = internal_lines(lines)
-    totals = internal_totals(lines)
+def _vendor_sections(internal: pl.DataFrame) -> list[dict[str, Any]]:
+    """Each vendor and currency's totals and its first `LISTED_LINES` lines of each kind."""
+    keys = ("vendor_id", "currency", "disposition")
+    listed = internal.group_by(keys, maintain_order=True).head(LISTED_LINES)
+    groups = listed.partition_by(keys, as_dict=True)
     sections = []
-    for total in totals.iter_rows(named=True):
-        rows = internal.filter(
-            pl.col("vendor_id") == total["vendor_id"], pl.col("currency") == total["currency"]
-        )
+    for total in internal_totals(internal).iter_rows(named=True):
         section = dict(total)
         for kind in INTERNAL:
-            listed = rows.filter(pl.col("disposition") == kind)
-            section[kind] = listed.head(LISTED_LINES).to_dicts()
-            section[f"{kind}_unlisted"] = max(listed.height - LISTED_LINES, 0)
+            rows = groups.get((total["vendor_id"], total["currency"], kind))
+            section[kind] = [] if rows is None else rows.to_dicts()
+            section[f"{kind}_unlisted"] = max(total[f"{kind}_lines"] - LISTED_LINES, 0)
         sections.append(section)
     return sections
 
@@ -114,7 +113,8 @@ def write_internal_claims(
     stem = f"internal-{label}"
     pdf_path = safe_output_path(folder, stem, ".pdf")
     csv_path = safe_output_path(folder, stem, ".csv")
-    csv_bytes = internal_csv(lines)
+    internal = internal_lines(lines)  # sorted and filtered once: 0.7 M lines at 10 M leads
+    csv_bytes = internal_csv(internal)
     context = {
         "document": {
             "title": f"Internal claims report {label}",
@@ -124,7 +124,7 @@ def write_internal_claims(
             "as_of": day(run.as_of),
             "run_id": run.run_id,
         },
-        "sections": _vendor_sections(lines),
+        "sections": _vendor_sections(internal),
         "label": label,
         "csv_name": csv_path.name,
     }
