@@ -4,12 +4,12 @@
     uv run python bench/monthly.py --leads 10000000
 
 The same steps `scorecards run` runs (flows/monthly.py calls them as Prefect tasks; here they
-are called directly, no Prefect server): `steps.compute_and_stage` (read, judge, write),
-`steps.stage_claim_lines`, then on a pool of one process per core forked from a fork server,
-as `scorecards run` renders by default, `steps.render_scorecard` for every vendor,
-`steps.render_portfolio`, `steps.write_vendor_claims` for every vendor with a claim and
-`steps.write_internal_report`, then `steps.publish` (run.json, the swap into out/<month>,
-history, the claims ledger). The stages
+are called directly, no Prefect server): `steps.compute_and_stage` (read, judge, write), then
+on a pool of one process per core forked from a fork server, as `scorecards run` renders by
+default and in the order the flow submits them, `steps.stage_claim_lines` beside
+`steps.render_scorecard` for every vendor, then `steps.write_internal_report`,
+`steps.write_vendor_claims` for every vendor with a claim and `steps.render_portfolio`, then
+`steps.publish` (run.json, the swap into out/<month>, history, the claims ledger). The stages
 inside `compute_and_stage` are timed by wrapping the functions it calls (`read_inputs`,
 `compute_month`), so the code path is the flow's own.
 
@@ -47,8 +47,8 @@ STAGES = {
     "judge": "every lead judged, leads.parquet written a slice at a time, metrics read back "
     "from it, thresholds and verdicts (compute_month)",
     "write": "the other data outputs into staging",
-    "claims": "the month's claim lines staged (stage_claim_lines)",
-    "render": "every scorecard, the portfolio, each vendor's claim, the internal claims report "
+    "render": "the month's claim lines staged (stage_claim_lines) beside the first scorecards, "
+    "then every scorecard, the internal claims report, each vendor's claim, the portfolio "
     "(processes, one per core)",
     "record": "run.json, publish into out/<month>, history, claims ledger (publish)",
 }
@@ -134,24 +134,28 @@ def monthly_child(layout: Path, month: str, as_of: date) -> dict[str, Any]:
         "seconds": time.perf_counter() - judged_at[-1],
         "peak_rss_mb": _status_kb("VmHWM") / 1024,
     }
-    with stages.timed("claims"):
-        claiming = steps.stage_claim_lines(staged)
     with (
         stages.timed("render"),
         ProcessPoolExecutor(
             os.cpu_count() or 1, mp_context=WORKERS, initializer=charts.warm_up
         ) as pool,
-    ):
+    ):  # in the order flows/monthly.py submits them: the claim lines beside the scorecards
+        render_started = time.perf_counter()
+        staging = pool.submit(peak_of, steps.stage_claim_lines, staged)
         futures = {
             f"scorecard {v}": pool.submit(peak_of, steps.render_scorecard, staged, v)
             for v in staged["vendors"]
         }
-        futures["portfolio"] = pool.submit(peak_of, steps.render_portfolio, staged)
+        claiming, _ = staging.result()  # the flow waits for the lines here
+        lines_staged = time.perf_counter() - render_started
+        report = pool.submit(peak_of, steps.write_internal_report, staged)
         for v in claiming["vendors"]:
             futures[f"claims {v}"] = pool.submit(peak_of, steps.write_vendor_claims, staged, v)
-        futures["claims report"] = pool.submit(peak_of, steps.write_internal_report, staged)
+        futures["portfolio"] = pool.submit(peak_of, steps.render_portfolio, staged)
+        futures["claims report"] = report
         done = {name: future.result() for name, future in futures.items()}
     stages.rows["render"]["worker_peak_rss_mb"] = max(peak for _, peak in done.values())
+    stages.rows["render"]["lines_staged_s"] = lines_staged
     files = {n: str(r) for n, (r, _) in done.items() if not n.startswith("claims")}
     by_vendor = {v: done[f"claims {v}"][0] for v in claiming["vendors"]}
     claims = steps.claims_written(claiming, by_vendor, done["claims report"][0])
@@ -198,7 +202,13 @@ def print_report(run: dict[str, Any], peak_mb: float, metrics: Any, rows: int) -
             f"| {name} | {row['seconds']:.2f} | {row['seconds'] / whole:.0%} "
             f"| {row['peak_rss_mb']:,.0f} | {what} |"
         )
-    workers = run["stages"].get("render", {}).get("worker_peak_rss_mb")
+    render = run["stages"].get("render", {})
+    if "lines_staged_s" in render:
+        print(
+            f"| (claim lines) | {render['lines_staged_s']:.2f} | | | within render: until the "
+            "month's claim lines were staged and the claims submitted |"
+        )
+    workers = render.get("worker_peak_rss_mb")
     if workers:
         print(
             f"| (render workers) | | | {workers:,.0f} | each worker's own peak, "
