@@ -94,13 +94,15 @@ def _vendor_sections(internal: pl.DataFrame) -> list[dict[str, Any]]:
     keys = ("vendor_id", "currency", "disposition")
     listed = internal.group_by(keys, maintain_order=True).head(LISTED_LINES)
     groups = listed.partition_by(keys, as_dict=True)
+    # counted by these keys, not the totals' (which carry vendor_name): as the lines are listed
+    counts = {tuple(row[:-1]): row[-1] for row in internal.group_by(keys).len().iter_rows()}
     sections = []
     for total in internal_totals(internal).iter_rows(named=True):
         section = dict(total)
         for kind in INTERNAL:
-            rows = groups.get((total["vendor_id"], total["currency"], kind))
-            section[kind] = [] if rows is None else rows.to_dicts()
-            section[f"{kind}_unlisted"] = max(total[f"{kind}_lines"] - LISTED_LINES, 0)
+            key = (total["vendor_id"], total["currency"], kind)
+            section[kind] = groups[key].to_dicts() if key in groups else []
+            section[f"{kind}_unlisted"] = max(counts.get(key, 0) - LISTED_LINES, 0)
         sections.append(section)
     return sections
 
