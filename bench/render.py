@@ -2,11 +2,14 @@
 
     uv run python bench/render.py --copies 4
 
-Stages the sample month once, then renders the sample's documents `--copies` times as Prefect
-tasks on each runner, the tasks `scorecards run` renders them in: every vendor's scorecard, the
-portfolio, each vendor's claim (PDF and CSV) and the internal claims report (25 PDFs a copy).
-Cores used = CPU seconds of this process and its children over wall seconds. The temporary
-Prefect server starts before the clock does.
+Stages the sample month once, then renders the sample's documents `--copies` times through
+Prefect on each runner, in the tasks `scorecards run` renders them in (`render_documents`, one
+task per worker taking the batch's documents one at a time): every vendor's scorecard, then the
+internal claims report, each vendor's claim (PDF and CSV) and the portfolio (25 PDFs a copy).
+Cores used = CPU seconds of this process and its children over wall seconds (the temporary
+server's own CPU is not counted; it shares the cores). The temporary Prefect server and the
+process runner's fork server start before the clock does, as the monthly run starts them
+before it renders.
 """
 
 from __future__ import annotations
@@ -32,33 +35,43 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 logging.getLogger("weasyprint").setLevel(logging.ERROR)
 logging.getLogger("fontTools").setLevel(logging.ERROR)
 
-from prefect import flow, task, unmapped  # noqa: E402
-from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect import flow  # noqa: E402
 
-from flows.common import task_runner  # noqa: E402
+from flows.common import start_fork_server, task_runner  # noqa: E402
+from flows.monthly import PORTFOLIO, REPORT, submitted  # noqa: E402
 from scorecards import steps  # noqa: E402
 
 
-@task(cache_policy=NO_CACHE)
-def render(staged: dict[str, Any], job: tuple[str, str, int]) -> int:
-    """One task of `scorecards run`'s rendering; the number of PDFs it wrote."""
-    kind, vendor, copy = job
-    mine = {**staged, "staging": staged["copies"][copy]}
-    if kind == "scorecard":
-        steps.render_scorecard(mine, vendor)
-        return 1
-    if kind == "portfolio":
-        steps.render_portfolio(mine)
-        return 1
-    if kind == "claims":
-        return len(steps.write_vendor_claims(mine, vendor))
-    return len([n for n in steps.write_internal_report(mine) if n.endswith(".pdf")])
+@flow
+def render_all(staged: dict[str, Any], claiming: dict[str, Any]) -> int:
+    """Each copy's documents in the batches the monthly flow renders them in: the scorecards,
+    then the claims report, the vendors' claims and the portfolio; one task per worker each."""
+    scorecards = [(f"scorecard {v}", "scorecard", v) for v in staged["vendors"]]
+    claims = [REPORT, *[(f"claims {v}", "claims", v) for v in claiming["vendors"]], PORTFOLIO]
+    batches = [
+        submitted({**staged, "staging": copy}, name, documents)
+        for copy in staged["copies"]
+        for name, documents in (("scorecards", scorecards), ("claims", claims))
+    ]
+    outcomes = [o for b in batches for f in b.futures for o in f.result().items()]
+    for copy in staged["copies"]:
+        shutil.rmtree(f"{copy}.taken")
+    failed = [f"{name}: {o['error']}" for name, o in outcomes if "error" in o]
+    if failed:
+        raise RuntimeError("; ".join(failed))
+    return sum(pdfs(name, o["result"]) for name, o in outcomes)
+
+
+def pdfs(name: str, result: Any) -> int:
+    """The PDFs one document's task wrote: a vendor's claims one each, the report its PDF."""
+    if name == "claims report":
+        return sum(str(n).endswith(".pdf") for n in result)
+    return len(result) if name.startswith("claims ") else 1
 
 
 @flow
-def render_all(staged: dict[str, Any], jobs: list[tuple[str, str, int]]) -> int:
-    futures = render.map(unmapped(staged), jobs)  # type: ignore[arg-type]
-    return sum(f.result() for f in futures)
+def server_up() -> None:
+    """Nothing: the temporary server starts for it."""
 
 
 def cpu_seconds() -> float:
@@ -97,17 +110,8 @@ def main() -> None:
         shutil.copytree(staged["staging"], folder)
         copies.append(str(folder))
     staged["copies"] = copies
-    jobs = [
-        job
-        for c in range(args.copies)
-        for job in [
-            *[("scorecard", v, c) for v in staged["vendors"]],
-            ("portfolio", "", c),
-            *[("claims", v, c) for v in claiming["vendors"]],
-            ("internal", "", c),
-        ]
-    ]  # in the order the monthly flow submits them
-    render_all.with_options(task_runner=task_runner("threads"))(staged, jobs[:1])  # server up
+    server_up()
+    start_fork_server().join()  # as the monthly run does while it reads and judges
     print(
         f"| runner | documents | wall s | documents/s | CPU s per document "
         f"| cores used (of {os.cpu_count()}) |"
@@ -116,7 +120,7 @@ def main() -> None:
     for name in args.runners.split(","):
         runner = task_runner(name)
         cpu, start = cpu_seconds(), time.perf_counter()
-        done = render_all.with_options(task_runner=runner)(staged, jobs)
+        done = render_all.with_options(task_runner=runner)(staged, claiming)
         wall = time.perf_counter() - start
         spent = cpu_seconds() - cpu
         print(

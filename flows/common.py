@@ -213,10 +213,24 @@ def start_fork_server() -> threading.Thread:
     return started
 
 
+WORKERS = os.cpu_count() or 2  # each runner's workers (a local Dask cluster's too)
+
+
+def take(folder: Path, item: int) -> bool:
+    """Whether the caller is the first to take `item` of a list several tasks work through:
+    an exclusive create of `folder/<item>` (atomic, on a local disk as on NFS), so each item is
+    taken by one task, on any runner, threads, processes or Dask workers sharing the disk."""
+    try:
+        (folder / str(item)).open("x").close()
+    except FileExistsError:
+        return False
+    return True
+
+
 def task_runner(kind: str = "threads", dask_address: str | None = None) -> TaskRunner[Any]:
     """Where documents render: threads (default), processes, or a Dask cluster — a running one
     at `dask_address`, else a local cluster of one worker per core."""
-    workers = os.cpu_count() or 2
+    workers = WORKERS
     if kind == "threads":
         return ThreadPoolTaskRunner(max_workers=workers)
     if kind == "processes":

@@ -7,15 +7,28 @@ threads, processes or a Dask cluster — can run them.
 
 from __future__ import annotations
 
+import json
+import shutil
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger, task, unmapped
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import wait
 
-from flows.common import month_and_as_of, not_a_user_error, one_writer_flow, publish_summary, today
+from flows.common import (
+    WORKERS,
+    month_and_as_of,
+    not_a_user_error,
+    one_writer_flow,
+    publish_summary,
+    take,
+    today,
+)
 from scorecards import guards, progress, steps
+from scorecards.documents.render import write_atomic
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1, retry_condition_fn=not_a_user_error)
@@ -30,28 +43,40 @@ def compute_and_stage(
 
 
 @task(cache_policy=NO_CACHE)
-def render_scorecard(staged: dict[str, Any], vendor_id: str) -> str:
-    return str(steps.render_scorecard(staged, vendor_id))
-
-
-@task(cache_policy=NO_CACHE)
-def render_portfolio(staged: dict[str, Any]) -> str:
-    return str(steps.render_portfolio(staged))
-
-
-@task(cache_policy=NO_CACHE)
 def stage_claim_lines(staged: dict[str, Any]) -> dict[str, Any]:
     return steps.stage_claim_lines(staged)
 
 
-@task(cache_policy=NO_CACHE)
-def write_vendor_claims(staged: dict[str, Any], vendor_id: str) -> list[dict[str, str]]:
-    return steps.write_vendor_claims(staged, vendor_id)
+# a document: its name in run.json, its kind and its vendor (`steps.render_document`)
+Document = tuple[str, str, str]
+PORTFOLIO: Document = ("portfolio", "portfolio", "")
+REPORT: Document = ("claims report", "claims report", "")
 
 
-@task(cache_policy=NO_CACHE)
-def write_internal_report(staged: dict[str, Any]) -> list[str]:
-    return steps.write_internal_report(staged)
+@task(cache_policy=NO_CACHE, task_run_name="render-{batch}")
+def render_documents(
+    staged: dict[str, Any], documents: list[Document], batch: str, taken: str
+) -> int:
+    """The documents no other task of the batch has taken, one at a time, until none is left;
+    each one's result, or its error, goes to `taken/<n>.done` as it is done (one failing
+    document stops no other, and a task lost midway loses only the document it held).
+    Returns how many it rendered.
+
+    A batch renders as one such task per worker, not one task per document: in a process
+    worker, Prefect's own work for a task (its context and settings rebuilt, a client made) is
+    about 0.1 s of CPU, a tenth of a scorecard, and taking documents from a shared list leaves
+    no worker idle while another has documents waiting."""
+    folder, rendered = Path(taken), 0
+    for item, (_, kind, vendor_id) in enumerate(documents):
+        if not take(folder, item):
+            continue
+        try:
+            outcome = {"result": steps.render_document(staged, kind, vendor_id)}
+        except Exception as exc:  # reported in the run's summary; the next document renders
+            outcome = {"error": f"{type(exc).__name__}: {exc}"}
+        write_atomic(folder / f"{item}.done", json.dumps(outcome).encode())
+        rendered += 1
+    return rendered
 
 
 @task(cache_policy=NO_CACHE)
@@ -81,15 +106,14 @@ def monthly_scorecards(
     staged = compute_and_stage(month, as_of, data, contracts, out, history, preview)
     logger.info("%s: %s leads judged, %s vendors", month, staged["leads"], len(staged["vendors"]))
     claiming = None if preview else stage_claim_lines.submit(staged)  # a preview files no claim
-    scorecards = render_scorecard.map(unmapped(staged), staged["vendors"])  # type: ignore[arg-type]
-    futures: dict[str, Any] = {
-        f"scorecard {v}": f for v, f in zip(staged["vendors"], scorecards, strict=True)
-    }
+    scorecards = [(f"scorecard {v}", "scorecard", v) for v in staged["vendors"]]
+    batches = [
+        submitted(staged, "scorecards", scorecards if claiming else [*scorecards, PORTFOLIO])
+    ]
     if claiming:  # the portfolio reads the claim lines it stages (a preview computes its own)
         claiming.wait()
-    claims = claim_futures(staged, claiming) if claiming else {}  # submitted before the portfolio
-    futures["portfolio"] = render_portfolio.submit(staged)
-    documents, failed = gathered(futures | claims)
+        batches.append(submitted(staged, "claims", [*claim_documents(claiming), PORTFOLIO]))
+    documents, failed = gathered(batches, claiming)
     for name, error in failed.items():
         logger.error("%s failed: %s", name, error)
     progress.stage("publishing")
@@ -101,24 +125,35 @@ def monthly_scorecards(
     return summary
 
 
-def claim_futures(staged: dict[str, Any], claiming: Any) -> dict[str, Any]:
-    """The month's claims as tasks: the staged lines, then one task per vendor with a claim to
-    file and one for the internal report, so that claim documents render on every worker beside
-    the scorecards. A vendor whose documents fail files no claim (its lines stay unclaimed for
-    the next run); the others are filed."""
+def claim_documents(claiming: Any) -> list[Document]:
+    """The month's claim documents: the internal report, then one vendor's claims each (they
+    render beside the scorecards' last ones). A vendor whose documents fail files no claim
+    (its lines stay unclaimed for the next run); the others are filed. None when the claim
+    lines could not be staged (reported with the documents that failed)."""
     try:
         vendors = claiming.result()["vendors"]
-    except Exception:  # reported with the documents that failed
-        return {"claims": claiming}
+    except Exception:
+        return []
     # the longest document first: at 10 M leads the report (16 pages, a 115 MB CSV) takes 3.5 s,
-    # and submitted last it rendered alone on one worker while the others idled
-    report = write_internal_report.submit(staged)
-    per_vendor = write_vendor_claims.map(unmapped(staged), vendors)  # type: ignore[arg-type]
-    return {
-        "claims": claiming,
-        **{f"claims {v}": f for v, f in zip(vendors, per_vendor, strict=True)},
-        "claims report": report,
-    }
+    # and taken last it rendered alone on one worker while the others idled
+    return [REPORT, *[(f"claims {v}", "claims", v) for v in vendors]]
+
+
+@dataclass
+class Batch:
+    """Documents and the tasks rendering them, taking each from `taken`."""
+
+    documents: list[Document]
+    futures: list[Any]
+    taken: Path
+
+
+def submitted(staged: dict[str, Any], name: str, documents: list[Document]) -> Batch:
+    """One `render_documents` task per worker for the batch (fewer for a shorter one)."""
+    taken = steps.taken_folder(staged, name)
+    tasks = min(WORKERS, len(documents))
+    futures = [render_documents.submit(staged, documents, name, str(taken)) for _ in range(tasks)]
+    return Batch(documents, futures, taken)
 
 
 def claims_filed(documents: dict[str, Any]) -> dict[str, Any]:
@@ -130,16 +165,42 @@ def claims_filed(documents: dict[str, Any]) -> dict[str, Any]:
     return steps.claims_written(claiming, by_vendor, documents.get("claims report", []))
 
 
-def gathered(futures: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Each future's result, or its error: one vendor's failing document stops no other."""
-    results: dict[str, Any] = {}
-    failed: dict[str, str] = {}
-    total = len(futures)
-    progress.stage(f"rendering {progress.count(total, 'document')}", 0, total)
-    for done, (name, future) in enumerate(futures.items(), start=1):
+# the order run.json lists the documents in: by kind, each kind's vendors in their order
+LISTED = {"scorecard": 0, "portfolio": 1, "claim lines": 2, "claims": 3, "claims report": 4}
+
+
+def gathered(batches: list[Batch], claiming: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """Each document's result, or its error (and the staged claim lines', as "claims"), as its
+    task wrote it when the document was done; a task that failed as a whole (its worker lost)
+    fails the one document it held. The progress counts documents as they are done."""
+    total = sum(len(b.documents) for b in batches)
+    rendering = f"rendering {progress.count(total, 'document')}"
+    pending = [f for b in batches for f in b.futures]
+    progress.stage(rendering, 0, total)
+    while pending:
+        pending = list(wait(pending, timeout=0.5).not_done)
+        finished = sum(len(list(b.taken.glob("*.done"))) for b in batches)
+        progress.stage(rendering, total if not pending else finished, total)
+    outcomes: dict[str, dict[str, Any]] = {}
+    documents = [d for b in batches for d in b.documents]
+    for batch in batches:
+        lost = {"error": "the task rendering it did not finish"}
+        for future in batch.futures:
+            try:
+                future.result()
+            except Exception as exc:  # its worker lost, say: the document it held is not done
+                lost = {"error": f"{type(exc).__name__}: {exc}"}
+        for item, (name, _, _) in enumerate(batch.documents):
+            marker = batch.taken / f"{item}.done"
+            outcomes[name] = json.loads(marker.read_text()) if marker.exists() else lost
+    shutil.rmtree(batches[0].taken.parent, ignore_errors=True)
+    if claiming:
+        documents.append(("claims", "claim lines", ""))
         try:
-            results[name] = future.result()
-        except Exception as exc:  # reported in the run's summary, the others still publish
-            failed[name] = f"{type(exc).__name__}: {exc}"
-        progress.stage(f"rendering {progress.count(total, 'document')}", done, total)
-    return results, failed
+            outcomes["claims"] = {"result": claiming.result()}
+        except Exception as exc:  # nothing is claimed this run; the lines stay for the next
+            outcomes["claims"] = {"error": f"{type(exc).__name__}: {exc}"}
+    listed = [outcomes[name] | {"name": name} for name, kind, _ in
+              sorted(documents, key=lambda d: LISTED[d[1]])]  # fmt: skip
+    results = {o["name"]: o["result"] for o in listed if "result" in o}
+    return results, {o["name"]: o["error"] for o in listed if "error" in o}

@@ -170,6 +170,30 @@ def render_scorecard(staged: dict[str, Any], vendor_id: str) -> Path:
     )
 
 
+def render_document(staged: dict[str, Any], kind: str, vendor_id: str = "") -> Any:
+    """One of the month's documents by its kind, and what run.json records of it: a
+    scorecard's or the portfolio's path, a vendor's claims (`write_vendor_claims`), the
+    internal report's file names."""
+    if kind == "scorecard":
+        return str(render_scorecard(staged, vendor_id))
+    if kind == "portfolio":
+        return str(render_portfolio(staged))
+    if kind == "claims":
+        return write_vendor_claims(staged, vendor_id)
+    if kind == "claims report":
+        return write_internal_report(staged)
+    raise ValueError(f"no document of kind {kind!r}")
+
+
+def taken_folder(staged: dict[str, Any], batch: str) -> Path:
+    """Where the tasks rendering `batch` of the month's documents mark what they took: beside
+    the staging folder, not in it (run.json lists the staging folder's files), and removed
+    with left-over staging by the next run if this one is killed."""
+    folder = Path(f"{staged['staging']}.taken") / batch
+    folder.mkdir(parents=True)
+    return folder
+
+
 def _contract_of(staged: dict[str, Any], vendor_id: str) -> Contract | None:
     """The contract the vendor's verdict names (term, programs) for the scorecard's context."""
     verdicts = _frame(staged, "verdicts").filter(pl.col("vendor_id") == vendor_id)

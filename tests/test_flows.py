@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 from datetime import date
@@ -165,3 +166,74 @@ def test_a_vendor_whose_claim_fails_files_nothing_and_the_others_are_filed(
     assert not [p for p in pdfs if p.startswith("TS-")]
     assert len(pdfs) == len(set(ledger["claim_id"])) + 1  # and the internal report
     assert summary["claim_lines"] == ledger.height
+
+
+def test_tasks_sharing_a_batch_render_each_document_once_and_go_on_past_a_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The month's documents render as one task per worker, each taking the batch's next
+    document: two tasks at once render every document once between them, and a document that
+    fails is returned as its error while the task goes on (no Prefect server: the tasks'
+    functions, on two threads)."""
+    from flows.monthly import render_documents
+    from scorecards import steps
+
+    rendered: list[str] = []
+
+    def render(staged: dict, kind: str, vendor_id: str) -> str:  # type: ignore[type-arg]
+        time.sleep(0.01)  # long enough for the other task to take the next one
+        if vendor_id == "v3":
+            raise RuntimeError("font cache unavailable")
+        rendered.append(vendor_id)
+        return f"{kind} {vendor_id}"
+
+    monkeypatch.setattr(steps, "render_document", render)
+    documents = [(f"scorecard v{n}", "scorecard", f"v{n}") for n in range(20)]
+    counts: list[int] = []
+
+    def one_task() -> None:
+        counts.append(render_documents.fn({}, documents, "scorecards", str(tmp_path)))
+
+    tasks = [threading.Thread(target=one_task) for _ in range(2)]
+    for t in tasks:
+        t.start()
+    for t in tasks:
+        t.join()
+    assert all(counts) and sum(counts) == 20  # both tasks rendered some, 20 between them
+    assert sorted(rendered) == sorted(f"v{n}" for n in range(20) if n != 3)  # each once
+    outcomes = {int(p.stem): json.loads(p.read_text()) for p in tmp_path.glob("*.done")}
+    assert sorted(outcomes) == list(range(20))
+    assert outcomes[3] == {"error": "RuntimeError: font cache unavailable"}
+    assert outcomes[4] == {"result": "scorecard v4"}
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_task_lost_with_a_document_fails_that_document_and_no_other(
+    sample_inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rendering task that dies as a whole (here: after taking the sixth scorecard) fails the
+    document it held, with the task's error, and no other: the documents it had finished are
+    recorded as they were done, and the other task renders the rest."""
+    import flows.monthly
+    from flows.monthly import monthly_scorecards
+
+    take = flows.monthly.take
+
+    def dies_holding_the_sixth(folder: Path, item: int) -> bool:
+        taken = take(folder, item)
+        if taken and folder.name == "scorecards" and item == 5:
+            raise OSError("worker lost")
+        return taken
+
+    monkeypatch.setattr(flows.monthly, "take", dies_holding_the_sixth)
+    summary = monthly_scorecards(
+        month=SAMPLE_MONTH,
+        as_of=date.fromisoformat(SAMPLE_AS_OF),
+        **folders(sample_inputs, tmp_path),
+    )
+    sixth = summary["verdicts"][5]["vendor_id"]
+    assert summary["failed"] == {f"scorecard {sixth}": "OSError: worker lost"}
+    out = tmp_path / "out" / SAMPLE_MONTH
+    written = sorted(p.stem for p in (out / "scorecards").glob("*.pdf"))
+    assert len(written) == len(summary["verdicts"]) - 1 and sixth not in written
+    assert (out / "portfolio.pdf").is_file() and not list(tmp_path.glob("out/.*.taken"))
