@@ -53,7 +53,7 @@ def _seen(module: str, env: dict[str, str]) -> list[str | None]:
 )
 def test_polars_loads_with_the_allocator_setting(module: str) -> None:
     env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
-    assert _seen(module, env) == ["dirty_decay_ms:500,muzzy_decay_ms:0"]
+    assert _seen(module, env) == ["dirty_decay_ms:100,muzzy_decay_ms:0"]
 
 
 def test_a_setting_the_environment_chose_is_kept() -> None:
