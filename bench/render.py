@@ -15,6 +15,7 @@ before it renders.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import resource
@@ -53,7 +54,13 @@ def render_all(staged: dict[str, Any], claiming: dict[str, Any]) -> int:
         for copy in staged["copies"]
         for name, documents in (("scorecards", scorecards), ("claims", claims))
     ]
-    outcomes = [o for b in batches for f in b.futures for o in f.result().items()]
+    for future in (f for b in batches for f in b.futures):
+        future.result()
+    outcomes = [
+        (name, json.loads((b.taken / f"{item}.done").read_text()))
+        for b in batches
+        for item, (name, _, _) in enumerate(b.documents)
+    ]  # as each task wrote them, one per document
     for copy in staged["copies"]:
         shutil.rmtree(f"{copy}.taken")
     failed = [f"{name}: {o['error']}" for name, o in outcomes if "error" in o]
