@@ -5,7 +5,7 @@
 Stages the sample month once, then renders the sample's documents `--copies` times through
 Prefect on each runner, in the tasks `scorecards run` renders them in (`render_documents`, one
 task per worker taking the batch's documents one at a time): every vendor's scorecard, then the
-internal claims report, each vendor's claim (PDF and CSV) and the portfolio (25 PDFs a copy).
+internal claims report, the portfolio and each vendor's claim (PDF and CSV): 25 PDFs a copy.
 Cores used = CPU seconds of this process and its children over wall seconds (the temporary
 server's own CPU is not counted; it shares the cores). The temporary Prefect server and the
 process runner's fork server start before the clock does, as the monthly run starts them
@@ -39,16 +39,16 @@ logging.getLogger("fontTools").setLevel(logging.ERROR)
 from prefect import flow  # noqa: E402
 
 from flows.common import start_fork_server, task_runner  # noqa: E402
-from flows.monthly import PORTFOLIO, REPORT, submitted  # noqa: E402
+from flows.monthly import claims_batch, submitted  # noqa: E402
 from scorecards import steps  # noqa: E402
 
 
 @flow
 def render_all(staged: dict[str, Any], claiming: dict[str, Any]) -> int:
     """Each copy's documents in the batches the monthly flow renders them in: the scorecards,
-    then the claims report, the vendors' claims and the portfolio; one task per worker each."""
+    then the claims report, the portfolio and the vendors' claims; one task per worker each."""
     scorecards = [(f"scorecard {v}", "scorecard", v) for v in staged["vendors"]]
-    claims = [REPORT, *[(f"claims {v}", "claims", v) for v in claiming["vendors"]], PORTFOLIO]
+    claims = claims_batch(claiming["vendors"])
     batches = [
         submitted({**staged, "staging": copy}, name, documents)
         for copy in staged["copies"]

@@ -112,7 +112,7 @@ def monthly_scorecards(
     ]
     if claiming:  # the portfolio reads the claim lines it stages (a preview computes its own)
         claiming.wait()
-        batches.append(submitted(staged, "claims", [*claim_documents(claiming), PORTFOLIO]))
+        batches.append(submitted(staged, "claims", claims_batch(claimed_vendors(claiming))))
     documents, failed = gathered(batches, claiming)
     for name, error in failed.items():
         logger.error("%s failed: %s", name, error)
@@ -125,18 +125,24 @@ def monthly_scorecards(
     return summary
 
 
-def claim_documents(claiming: Any) -> list[Document]:
-    """The month's claim documents: the internal report, then one vendor's claims each (they
-    render beside the scorecards' last ones). A vendor whose documents fail files no claim
-    (its lines stay unclaimed for the next run); the others are filed. None when the claim
-    lines could not be staged (reported with the documents that failed)."""
+def claimed_vendors(claiming: Any) -> list[str] | None:
+    """The vendors with a claim to file, once the claim lines are staged; None if staging them
+    failed (reported with the documents that failed)."""
     try:
-        vendors = claiming.result()["vendors"]
+        return list(claiming.result()["vendors"])
     except Exception:
-        return []
-    # the longest document first: at 10 M leads the report (16 pages, a 115 MB CSV) takes 3.5 s,
-    # and taken last it rendered alone on one worker while the others idled
-    return [REPORT, *[(f"claims {v}", "claims", v) for v in vendors]]
+        return None
+
+
+def claims_batch(vendors: list[str] | None) -> list[Document]:
+    """What renders once the claim lines are staged, the longest first so that the batch ends
+    on short documents: the internal report (at 10 M leads 16 pages and a 115 MB CSV, 3.5 s),
+    the portfolio, then each vendor's claims. A vendor whose claims fail files none (its lines
+    stay unclaimed for the next run); the others are filed. Without staged lines, the
+    portfolio alone."""
+    if vendors is None:
+        return [PORTFOLIO]
+    return [REPORT, PORTFOLIO, *[(f"claims {v}", "claims", v) for v in vendors]]
 
 
 @dataclass
