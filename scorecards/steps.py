@@ -326,6 +326,19 @@ def restore_filed_claims(store: HistoryStore, month: str, folder: Path) -> list[
     return kept["claim_id"].to_list()
 
 
+def drop_unfiled_claim_files(folder: Path, claims: dict[str, Any]) -> None:
+    """Whatever a claims task wrote before it failed (a vendor's first claim, its second
+    failing; a task lost before it reported) is removed from staging before the claims filed
+    earlier are put back: a claim document is published only when its claim is filed."""
+    if not folder.is_dir():
+        return
+    listed = {name for c in claims.get("claims", []) for name in (c["pdf"], c["csv"])}
+    listed |= set(claims.get("internal", []))
+    for path in folder.iterdir():
+        if path.name not in listed:
+            path.unlink()
+
+
 def documents_rows(
     claims: list[dict[str, Any]],
     staged_in: Path,
@@ -431,6 +444,8 @@ def publish(staged: dict[str, Any], documents: dict[str, Any]) -> dict[str, Any]
     staging = Staging(final=Path(staged["final"]), folder=Path(staged["staging"]))
     store = HistoryStore(staged["history"])
     preview = bool(staged.get("preview"))  # touches neither history nor the ledger (SPEC §9)
+    if not preview:  # only this run's claims are in staging yet
+        drop_unfiled_claim_files(staging.folder / "claims", documents.get("claims", {}))
     kept = (
         [] if preview else restore_filed_claims(store, staged["month"], staging.folder / "claims")
     )

@@ -138,8 +138,9 @@ def test_a_failing_scorecard_stops_no_other_document(
 def test_a_vendor_whose_claim_fails_files_nothing_and_the_others_are_filed(
     sample_inputs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Claims render as one task per vendor: one vendor's failure leaves its lines unclaimed
-    (the next run files them) and files every other vendor's claim, lines and documents."""
+    """Each vendor's claims render as one document: one vendor's failure, here after its claim
+    files were written, leaves its lines unclaimed (the next run files them), publishes none of
+    its files, and files every other vendor's claim, lines and documents."""
     from flows.monthly import monthly_scorecards
     from scorecards import steps
     from scorecards.history import HistoryStore
@@ -147,9 +148,11 @@ def test_a_vendor_whose_claim_fails_files_nothing_and_the_others_are_filed(
     write = steps.write_vendor_claims
 
     def broken_for_one_vendor(staged: dict, vendor_id: str) -> list:  # type: ignore[type-arg]
+        written = write(staged, vendor_id)
         if vendor_id == "tristate-data":
+            assert written  # its PDF and CSV are in staging
             raise RuntimeError("disk full")
-        return write(staged, vendor_id)
+        return written
 
     monkeypatch.setattr(steps, "write_vendor_claims", broken_for_one_vendor)
     summary = monthly_scorecards(
@@ -163,7 +166,7 @@ def test_a_vendor_whose_claim_fails_files_nothing_and_the_others_are_filed(
     assert "tristate-data" not in claimed and len(claimed) >= 5
     claims = tmp_path / "out" / SAMPLE_MONTH / "claims"
     pdfs = sorted(p.name for p in claims.glob("*.pdf"))
-    assert not [p for p in pdfs if p.startswith("TS-")]
+    assert not list(claims.glob("TS-*"))  # neither its PDF nor its CSV
     assert len(pdfs) == len(set(ledger["claim_id"])) + 1  # and the internal report
     assert summary["claim_lines"] == ledger.height
 
