@@ -240,3 +240,43 @@ def test_a_task_lost_with_a_document_fails_that_document_and_no_other(
     written = sorted(p.stem for p in (out / "scorecards").glob("*.pdf"))
     assert len(written) == len(summary["verdicts"]) - 1 and sixth not in written
     assert (out / "portfolio.pdf").is_file() and not list(tmp_path.glob("out/.*.taken"))
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_the_render_benchmark_renders_the_flows_batches_and_counts_their_pdfs(
+    sample_inputs: Path, tmp_path: Path
+) -> None:
+    """bench/render.py renders a copy of the month's documents in the flow's own batches and
+    counts the PDFs they wrote (one copy, on threads)."""
+    import importlib
+    import os
+    import sys
+
+    from flows.common import task_runner
+    from scorecards import steps
+
+    before = dict(os.environ)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    try:
+        bench_render = importlib.import_module("render")
+    finally:
+        sys.path.pop(0)
+        for name in set(os.environ) - set(before):  # the benchmark's own Prefect settings
+            del os.environ[name]
+    staged = steps.compute_and_stage(
+        SAMPLE_MONTH,
+        date.fromisoformat(SAMPLE_AS_OF),
+        sample_inputs / "data",
+        sample_inputs / "contracts",
+        tmp_path / "out",
+        str(tmp_path / "history"),
+    )
+    claiming = steps.stage_claim_lines(staged)
+    staged["copies"] = [staged["staging"]]
+    render_all = bench_render.render_all.with_options(task_runner=task_runner("threads"))
+    done = render_all(staged, claiming)
+    staging = Path(staged["staging"])
+    claims = sorted(p.name for p in (staging / "claims").glob("*.pdf"))
+    assert len(claims) >= len(claiming["vendors"]) + 1 >= 2  # and the internal report
+    assert done == len(staged["vendors"]) + 1 + len(claims) == len(list(staging.rglob("*.pdf")))
+    assert not Path(f"{staging}.taken").exists()
