@@ -6,10 +6,10 @@
 The same steps `scorecards run` runs (flows/monthly.py calls them as Prefect tasks; here they
 are called directly, no Prefect server): `steps.compute_and_stage` (read, judge, write), then
 on a pool of one process per core forked from a fork server, as `scorecards run` renders by
-default and in the order the flow submits them, `steps.stage_claim_lines` beside
-`steps.render_scorecard` for every vendor, then `steps.write_internal_report`,
-`steps.write_vendor_claims` for every vendor with a claim and `steps.render_portfolio`, then
-`steps.publish` (run.json, the swap into out/<month>, history, the claims ledger). The stages
+default and in the flow's order, `steps.stage_claim_lines` beside every vendor's scorecard
+(`steps.scorecard_documents`), then the internal report, the portfolio and every vendor's
+claims (`steps.claim_documents`), each by `steps.render_document`, then `steps.publish`
+(run.json, the swap into out/<month>, history, the claims ledger). The stages
 inside `compute_and_stage` are timed by wrapping the functions it calls (`read_inputs`,
 `compute_month`), so the code path is the flow's own.
 
@@ -48,7 +48,7 @@ STAGES = {
     "from it, thresholds and verdicts (compute_month)",
     "write": "the other data outputs into staging",
     "render": "the month's claim lines staged (stage_claim_lines) beside the first scorecards, "
-    "then every scorecard, the internal claims report, each vendor's claim, the portfolio "
+    "then every scorecard, the internal claims report, the portfolio, each vendor's claim "
     "(processes, one per core)",
     "record": "run.json, publish into out/<month>, history, claims ledger (publish)",
 }
@@ -143,16 +143,13 @@ def monthly_child(layout: Path, month: str, as_of: date) -> dict[str, Any]:
         render_started = time.perf_counter()
         staging = pool.submit(peak_of, steps.stage_claim_lines, staged)
         futures = {
-            f"scorecard {v}": pool.submit(peak_of, steps.render_scorecard, staged, v)
-            for v in staged["vendors"]
+            name: pool.submit(peak_of, steps.render_document, staged, kind, vendor_id)
+            for name, kind, vendor_id in steps.scorecard_documents(staged["vendors"])
         }
         claiming, _ = staging.result()  # the flow waits for the lines here
         lines_staged = time.perf_counter() - render_started
-        report = pool.submit(peak_of, steps.write_internal_report, staged)
-        for v in claiming["vendors"]:
-            futures[f"claims {v}"] = pool.submit(peak_of, steps.write_vendor_claims, staged, v)
-        futures["portfolio"] = pool.submit(peak_of, steps.render_portfolio, staged)
-        futures["claims report"] = report
+        for name, kind, vendor_id in steps.claim_documents(claiming["vendors"]):
+            futures[name] = pool.submit(peak_of, steps.render_document, staged, kind, vendor_id)
         done = {name: future.result() for name, future in futures.items()}
     stages.rows["render"]["worker_peak_rss_mb"] = max(peak for _, peak in done.values())
     stages.rows["render"]["lines_staged_s"] = lines_staged

@@ -15,7 +15,6 @@ before it renders.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import resource
@@ -39,34 +38,29 @@ logging.getLogger("fontTools").setLevel(logging.ERROR)
 from prefect import flow  # noqa: E402
 
 from flows.common import start_fork_server, task_runner  # noqa: E402
-from flows.monthly import claims_batch, submitted  # noqa: E402
+from flows.monthly import gathered, submitted  # noqa: E402
 from scorecards import steps  # noqa: E402
 
 
 @flow
 def render_all(staged: dict[str, Any], claiming: dict[str, Any]) -> int:
-    """Each copy's documents in the batches the monthly flow renders them in: the scorecards,
-    then the claims report, the portfolio and the vendors' claims; one task per worker each."""
-    scorecards = [(f"scorecard {v}", "scorecard", v) for v in staged["vendors"]]
-    claims = claims_batch(claiming["vendors"])
+    """Each copy's documents in the batches the monthly flow renders them in (the scorecards,
+    then the claims report, the portfolio and the vendors' claims; one task per worker each),
+    gathered as the flow gathers them; the PDFs they wrote."""
+    scorecards = steps.scorecard_documents(staged["vendors"])
+    claims = steps.claim_documents(claiming["vendors"])
+    copies = [{**staged, "staging": copy} for copy in staged["copies"]]
     batches = [
-        submitted({**staged, "staging": copy}, name, documents)
-        for copy in staged["copies"]
-        for name, documents in (("scorecards", scorecards), ("claims", claims))
+        [submitted(mine, "scorecards", scorecards), submitted(mine, "claims", claims)]
+        for mine in copies
     ]
-    for future in (f for b in batches for f in b.futures):
-        future.result()
-    outcomes = [
-        (name, json.loads((b.taken / f"{item}.done").read_text()))
-        for b in batches
-        for item, (name, _, _) in enumerate(b.documents)
-    ]  # as each task wrote them, one per document
-    for copy in staged["copies"]:
-        shutil.rmtree(f"{copy}.taken")
-    failed = [f"{name}: {o['error']}" for name, o in outcomes if "error" in o]
-    if failed:
-        raise RuntimeError("; ".join(failed))
-    return sum(pdfs(name, o["result"]) for name, o in outcomes)
+    rendered = 0
+    for batch in batches:  # each copy's, gathered as the flow gathers them
+        results, failed = gathered(batch, None)
+        if failed:
+            raise RuntimeError("; ".join(f"{name}: {error}" for name, error in failed.items()))
+        rendered += sum(pdfs(name, result) for name, result in results.items())
+    return rendered
 
 
 def pdfs(name: str, result: Any) -> int:

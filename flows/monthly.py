@@ -29,6 +29,7 @@ from flows.common import (
 )
 from scorecards import guards, progress, steps
 from scorecards.documents.render import write_atomic
+from scorecards.steps import Document
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1, retry_condition_fn=not_a_user_error)
@@ -45,12 +46,6 @@ def compute_and_stage(
 @task(cache_policy=NO_CACHE)
 def stage_claim_lines(staged: dict[str, Any]) -> dict[str, Any]:
     return steps.stage_claim_lines(staged)
-
-
-# a document: its name in run.json, its kind and its vendor (`steps.render_document`)
-Document = tuple[str, str, str]
-PORTFOLIO: Document = ("portfolio", "portfolio", "")
-REPORT: Document = ("claims report", "claims report", "")
 
 
 @task(cache_policy=NO_CACHE, task_run_name="render-{batch}")
@@ -106,13 +101,15 @@ def monthly_scorecards(
     staged = compute_and_stage(month, as_of, data, contracts, out, history, preview)
     logger.info("%s: %s leads judged, %s vendors", month, staged["leads"], len(staged["vendors"]))
     claiming = None if preview else stage_claim_lines.submit(staged)  # a preview files no claim
-    scorecards = [(f"scorecard {v}", "scorecard", v) for v in staged["vendors"]]
+    scorecards = steps.scorecard_documents(staged["vendors"])
     batches = [
-        submitted(staged, "scorecards", scorecards if claiming else [*scorecards, PORTFOLIO])
+        submitted(staged, "scorecards", scorecards if claiming else [*scorecards, steps.PORTFOLIO])
     ]
     if claiming:  # the portfolio reads the claim lines it stages (a preview computes its own)
         claiming.wait()
-        batches.append(submitted(staged, "claims", claims_batch(claimed_vendors(claiming))))
+        # a vendor whose claims fail files none (its lines stay for the next run), the others do
+        claims = steps.claim_documents(claimed_vendors(claiming))
+        batches.append(submitted(staged, "claims", claims))
     documents, failed = gathered(batches, claiming)
     for name, error in failed.items():
         logger.error("%s failed: %s", name, error)
@@ -132,17 +129,6 @@ def claimed_vendors(claiming: Any) -> list[str] | None:
         return list(claiming.result()["vendors"])
     except Exception:
         return None
-
-
-def claims_batch(vendors: list[str] | None) -> list[Document]:
-    """What renders once the claim lines are staged, the longest first so that the batch ends
-    on short documents: the internal report (at 10 M leads 16 pages and a 115 MB CSV, 3.5 s),
-    the portfolio, then each vendor's claims. A vendor whose claims fail files none (its lines
-    stay unclaimed for the next run); the others are filed. Without staged lines, the
-    portfolio alone."""
-    if vendors is None:
-        return [PORTFOLIO]
-    return [REPORT, PORTFOLIO, *[(f"claims {v}", "claims", v) for v in vendors]]
 
 
 @dataclass
